@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lake.h - public API of liblake, the engine behind the sparkify CLI.
+ * Nothing else is API.
+ *
+ * Ownership: objects returned through a `**out` parameter belong to the
+ * caller and are released with the matching *_free(); pointers returned
+ * directly are borrowed from their parent and live as long as it does.
+ * No function takes ownership of an argument unless its name says `take`.
+ * Objects are not thread-safe: use one per thread. The library never
+ * prints, never exits and never aborts on bad data or out of memory. */
+#ifndef LAKE_H
+#define LAKE_H
+#include <stddef.h>
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LAKE_API       __attribute__((visibility("default")))
+#define LAKE_NODISCARD __attribute__((warn_unused_result))
+#else
+#define LAKE_API
+#define LAKE_NODISCARD
+#endif
+
+#define LAKE_VERSION_MAJOR 0
+#define LAKE_VERSION_MINOR 1
+#define LAKE_VERSION_PATCH 0
+#define LAKE_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------
+ * Status, errors, allocation
+ * ---------------------------------------------------------------------- */
+
+/** Status of every fallible call. The numeric values are pinned. */
+typedef enum lake_status {
+    LAKE_OK = 0,
+    LAKE_EINVAL = 1,  /* bad argument or option */
+    LAKE_ENOMEM = 2,  /* an allocation failed */
+    LAKE_ETOOBIG = 3, /* input exceeded a configured limit */
+    LAKE_EPARSE = 4,  /* malformed input data */
+    LAKE_EIO = 5,     /* local file error; message has the errno text */
+    LAKE_ENET = 6,    /* connect/TLS/timeout */
+    LAKE_EREMOTE = 7, /* server said no: S3 error code, SQLSTATE */
+    LAKE_EBADDATA = 8 /* records were rejected and fail_on_bad was set */
+} lake_status;
+
+/** Details of a failure, owned by the caller. Every `err` parameter may be
+ * NULL. `message` reads "<stage>: <what failed>: <detail>", no newline. */
+typedef struct lake_error {
+    lake_status code;
+    int64_t offset;    /* byte offset in the input, or -1 */
+    char message[256]; /* NUL-terminated */
+} lake_error;
+
+/** Allocation hooks. Every allocation the library makes goes through the
+ * allocator given in an options struct, or the C library when it is NULL.
+ * `realloc` receives the old size so that counting allocators need no
+ * header. `free(ctx, NULL)` must be a no-op. */
+typedef struct lake_allocator {
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} lake_allocator;
+
+/** Return a constant name for @p code, such as "LAKE_ENOMEM". */
+LAKE_API const char *lake_status_str(lake_status code);
+
+/** Return the library version, "MAJOR.MINOR.PATCH". */
+LAKE_API const char *lake_version(void);
+
+/* ------------------------------------------------------------------------
+ * Outputs: byte sinks that publish atomically
+ * ---------------------------------------------------------------------- */
+
+/** A byte sink. Bytes appear under the final name only after a successful
+ * lake_output_commit(); lake_output_free() of an uncommitted output removes
+ * everything it wrote. */
+typedef struct lake_output lake_output;
+
+typedef struct lake_output_opts {
+    const lake_allocator *alloc; /* NULL: the C library allocator */
+    int no_fsync;                /* 0: fsync file and folder on commit */
+} lake_output_opts;              /* {0} means all defaults */
+
+/** Open a local file output. Bytes go to a temporary file beside @p path
+ * ("<path>.tmp-<pid>-<n>"); commit fsyncs it, renames it to @p path and
+ * fsyncs the folder. Missing parent folders are created.
+ * @param opts may be NULL for defaults.
+ * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM or LAKE_EIO. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_output_open_file(const char *path,
+                      const lake_output_opts *opts,
+                      lake_output **out,
+                      lake_error *err);
+
+/** Append @p n bytes. @return LAKE_OK, LAKE_EIO or LAKE_EINVAL after
+ * commit. */
+LAKE_API LAKE_NODISCARD lake_status lake_output_write(lake_output *o,
+                                                      const void *bytes,
+                                                      size_t n,
+                                                      lake_error *err);
+
+/** Bytes written so far. */
+LAKE_API int64_t lake_output_size(const lake_output *o);
+
+/** Make the bytes visible under the final name, durably. After a failure
+ * nothing is visible under the final name. */
+LAKE_API LAKE_NODISCARD lake_status lake_output_commit(lake_output *o,
+                                                       lake_error *err);
+
+/** Release @p o; an uncommitted output is discarded. NULL is a no-op. */
+LAKE_API void lake_output_free(lake_output *o);
+
+/* @@PARQUET@@ (section owned by src/parquet) */
+
+/* @@INGEST@@ (section owned by src/ingest) */
+
+/* @@ETL@@ (section owned by src/etl) */
+
+/* @@GENERATE@@ (section owned by src/generate) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LAKE_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# run-tests.sh - every test of the project, in order of cost:
+#   1. unit tests and fuzz-corpus replays of the release build (ctest)
+#   2. the same under ASan + UBSan (the dev preset)
+#   3. Python tests (interop with pyarrow, DuckDB, Polars, Spark; the CLI
+#      end to end) against the release build
+# Run through `make test`, which builds both presets first.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv=${SPARKIFY_VENV:-$root/.venv}
+jobs=$(nproc)
+
+echo "== ctest: release build"
+ctest --preset release -j "$jobs"
+
+echo "== ctest: ASan + UBSan build"
+ctest --preset dev -j "$jobs"
+
+echo "== pytest: interop and end-to-end"
+export SPARKIFY_BUILD="$root/build"
+export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
+set +e
+"$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
+rc=$?
+set -e
+# pytest's 5 means "no tests collected": that is a broken suite here.
+if [ "$rc" -eq 5 ]; then
+    echo "run-tests: pytest collected no tests" >&2
+    exit 1
+fi
+exit "$rc"
