@@ -103,6 +103,9 @@ LAKE_API LAKE_NODISCARD lake_status lake_output_write(lake_output *o,
                                                       size_t n,
                                                       lake_error *err);
 
+/** The final name of @p o (a path or URI), for messages. Borrowed. */
+LAKE_API const char *lake_output_name(const lake_output *o);
+
 /** Bytes written so far. */
 LAKE_API int64_t lake_output_size(const lake_output *o);
 
@@ -114,7 +117,93 @@ LAKE_API LAKE_NODISCARD lake_status lake_output_commit(lake_output *o,
 /** Release @p o; an uncommitted output is discarded. NULL is a no-op. */
 LAKE_API void lake_output_free(lake_output *o);
 
-/* @@PARQUET@@ (section owned by src/parquet) */
+/* ------------------------------------------------------------------------
+ * Parquet writer (src/parquet)
+ * ---------------------------------------------------------------------- */
+
+/** A borrowed run of bytes (not NUL-terminated). */
+typedef struct lake_strview {
+    const char *ptr;
+    size_t len;
+} lake_strview;
+
+/** Column types of the star schema. */
+typedef enum lake_pq_type {
+    LAKE_PQ_STRING = 0,      /* BYTE_ARRAY, STRING; values: lake_strview */
+    LAKE_PQ_INT32 = 1,       /* INT32; values: int32_t */
+    LAKE_PQ_INT64 = 2,       /* INT64; values: int64_t */
+    LAKE_PQ_DOUBLE = 3,      /* DOUBLE; values: double */
+    LAKE_PQ_TIMESTAMP_US = 4 /* INT64 TIMESTAMP(UTC, MICROS); int64_t */
+} lake_pq_type;
+
+/** Page compression. */
+typedef enum lake_codec {
+    LAKE_CODEC_SNAPPY = 0, /* the default */
+    LAKE_CODEC_ZSTD = 1,
+    LAKE_CODEC_NONE = 2
+} lake_codec;
+
+/** One column of a file's schema. */
+typedef struct lake_pq_column_def {
+    const char *name;  /* UTF-8; copied by the writer */
+    lake_pq_type type;
+    int nullable;      /* 0: REQUIRED (a NULL is LAKE_EINVAL); 1: OPTIONAL */
+} lake_pq_column_def;
+
+typedef struct lake_pq_writer_opts {
+    const lake_allocator *alloc; /* NULL: the C library allocator */
+    lake_codec codec;            /* 0: SNAPPY */
+    int zstd_level;              /* 0: 1 */
+    size_t row_group_bytes;      /* 0: 128 MiB of encoded data per group */
+    size_t page_bytes;           /* 0: 1 MiB of encoded values per page */
+    size_t dict_max_bytes;       /* 0: 1 MiB; a bigger dictionary falls back
+                                    to PLAIN for the rest of the chunk */
+    int no_dictionary;           /* 1: PLAIN only */
+    size_t n_kv;                 /* extra key-value metadata pairs */
+    const char *const *kv_keys;  /* n_kv keys, copied */
+    const char *const *kv_values; /* n_kv values, copied */
+} lake_pq_writer_opts;           /* {0} means all defaults */
+
+/** One column of a batch: @p n_rows values of the column's C type. */
+typedef struct lake_pq_column_data {
+    const void *values;   /* int32_t[], int64_t[], double[] or
+                             lake_strview[]; a NULL row's slot is ignored */
+    const uint8_t *valid; /* NULL: no NULLs; else one byte a row, 0 = NULL */
+} lake_pq_column_data;
+
+typedef struct lake_pq_writer lake_pq_writer;
+
+/** Start a Parquet file on @p out (borrowed; it must outlive the writer).
+ * The caller commits @p out after lake_pq_writer_close().
+ * @return LAKE_OK, LAKE_EINVAL (bad schema or options) or LAKE_ENOMEM. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_pq_writer_new(lake_output *out,
+                   const lake_pq_column_def *columns,
+                   size_t n_columns,
+                   const lake_pq_writer_opts *opts,
+                   lake_pq_writer **w,
+                   lake_error *err);
+
+/** Append @p n_rows rows given column by column (@p columns has one entry
+ * per schema column). Row groups are flushed to the output as they fill,
+ * so memory stays bounded by one row group.
+ * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM or the output's error. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_pq_writer_write(lake_pq_writer *w,
+                     const lake_pq_column_data *columns,
+                     int64_t n_rows,
+                     lake_error *err);
+
+/** Flush the last row group and write the footer. The writer accepts no
+ * more rows afterwards. */
+LAKE_API LAKE_NODISCARD lake_status lake_pq_writer_close(lake_pq_writer *w,
+                                                         lake_error *err);
+
+/** Rows written so far. */
+LAKE_API int64_t lake_pq_writer_rows(const lake_pq_writer *w);
+
+/** Release @p w. It does not touch the output. NULL is a no-op. */
+LAKE_API void lake_pq_writer_free(lake_pq_writer *w);
 
 /* @@INGEST@@ (section owned by src/ingest) */
 

@@ -23,6 +23,11 @@ lake_status lake_output_write(lake_output *o,
     return LAKE_OK;
 }
 
+const char *lake_output_name(const lake_output *o)
+{
+    return o->name;
+}
+
 int64_t lake_output_size(const lake_output *o)
 {
     return o->size_bytes;

@@ -19,6 +19,7 @@ typedef struct lake_output_vtable {
 struct lake_output {
     const lake_output_vtable *vt;
     const lake_allocator *alloc;
+    const char *name;   /* final path or URI, owned by the back end */
     int64_t size_bytes; /* bytes accepted by write */
     bool committed;
     bool failed; /* a write failed: commit is refused */

@@ -182,6 +182,7 @@ lake_status lake_output_open_file(const char *path,
         rc = lake_error_oom(err, "storage");
         goto fail;
     }
+    f->base.name = f->path;
     snprintf(f->tmp_path, tmp_size, "%s.tmp-%ld-%llu", path, (long)getpid(),
              (unsigned long long)atomic_fetch_add(&tmp_counter, 1));
     dirname_of(path, dir, sizeof(dir));
