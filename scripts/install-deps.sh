@@ -16,7 +16,7 @@ apt_packages=(
     build-essential cmake ninja-build pkg-config clang llvm
     libsnappy-dev libzstd-dev zlib1g-dev libssl-dev libcmocka-dev
     libsimdjson-dev libcurl4-openssl-dev libexpat1-dev
-    python3-venv valgrind
+    python3-venv valgrind time
 )
 
 # Python packages for interop tests, peers in the benchmarks and the Spark

@@ -1,0 +1,392 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmarks against the peers, side by side, in one run (bench/run).
+
+Datasets are made with `sparkify generate`:
+  D1  S3-shaped: ~15,000 one-record song files in 3-level folders + 30 daily logs
+  D2  bulk: >= 1 GB of event logs + >= 100,000 songs
+  D3  scaling: D2's log volume at x1/4, x1/2, x1, x2
+Engines run interleaved, each repetition in a fresh output folder (old trees
+are deleted outside the timed region); medians and minimums are reported with
+each peer's ratio to sparkify, peak RSS, output bytes and row counts (to show
+equal work). Floors measured in the same run: walking and reading the inputs,
+a parse-only pass, raw codec speed over page bytes, creating the output tree.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("SPARKIFY_BUILD", ROOT / "build"))
+PY = sys.executable
+
+
+@dataclasses.dataclass
+class Dataset:
+    name: str
+    path: Path
+    gen_args: list[str]
+    log_bytes: int = 0
+    song_files: int = 0
+    input_bytes: int = 0
+
+
+@dataclasses.dataclass
+class Run:
+    dataset: str
+    engine: str
+    rep: int
+    seconds: float
+    peak_rss_mb: float
+    output_bytes: int
+    counts: dict[str, int]
+    ok: bool
+    note: str = ""
+
+
+def du(path: Path) -> tuple[int, int]:
+    """(files, bytes) below @p path."""
+    n = b = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            n += 1
+            b += os.path.getsize(os.path.join(dirpath, f))
+    return n, b
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None,
+          timeout: float = 3600) -> tuple[float, float, str, int]:
+    """Run @p cmd under GNU time; (seconds, peak RSS MiB, stdout, status).
+    The peak is the largest of the process and its descendants."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", *cmd], capture_output=True,
+                       text=True, env=env, timeout=timeout, check=False)
+    secs = time.perf_counter() - t0
+    rss = float("nan")
+    lines = p.stderr.strip().splitlines()
+    if lines and lines[-1].startswith("maxrss_kb="):
+        rss = int(lines[-1].split("=", 1)[1]) / 1024
+    if p.returncode != 0:
+        sys.stderr.write(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n"
+                         f"{p.stderr[-2000:]}\n")
+    return secs, rss, p.stdout, p.returncode
+
+
+def sparkify_counts(lake: Path) -> dict[str, int]:
+    rep = lake / "_sparkify_report.json"
+    if not rep.exists():
+        return {}
+    d = json.loads(rep.read_text())
+    rows = d.get("rows", d)
+    out = {k: int(rows[k]) for k in ("songs", "artists", "users", "time", "songplays")
+           if k in rows}
+    for k in ("matched", "matched_plays"):
+        if k in d:
+            out["matched"] = int(d[k])
+        elif k in rows:
+            out["matched"] = int(rows[k])
+    q = d.get("quarantined", d.get("quarantine"))
+    if isinstance(q, dict):
+        out["quarantined"] = int(q.get("total", sum(v for v in q.values()
+                                                      if isinstance(v, int))))
+    elif isinstance(q, int):
+        out["quarantined"] = q
+    return out
+
+
+def json_counts(stdout: str) -> dict[str, int]:
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        return {k: int(v) for k, v in d.items() if k != "seconds" and isinstance(v, int)}
+    return {}
+
+
+Engine = Callable[[Dataset, Path], list[str]]
+
+
+def engines(available: set[str]) -> dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]]:
+    spk = str(BUILD / "sparkify")
+    e: dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]] = {
+        "sparkify-1t": (lambda d, o: [spk, "etl", str(d.path), str(o), "--threads", "1",
+                                      "--quiet"], lambda s, o: sparkify_counts(o)),
+        "sparkify-2t": (lambda d, o: [spk, "etl", str(d.path), str(o), "--threads", "2",
+                                      "--quiet"], lambda s, o: sparkify_counts(o)),
+        "duckdb": (lambda d, o: [PY, str(ROOT / "bench/peers/duckdb_etl.py"), str(d.path),
+                                 str(o), "--threads", "2"], lambda s, o: json_counts(s)),
+        "polars": (lambda d, o: [PY, str(ROOT / "bench/peers/polars_etl.py"), str(d.path),
+                                 str(o)], lambda s, o: json_counts(s)),
+    }
+    spark_pkg = ROOT / "python" / "sparkify_spark"
+    if (spark_pkg / "classic_etl.py").exists():
+        e["pyspark-classic"] = (
+            lambda d, o: [PY, "-m", "sparkify_spark.classic_etl", str(d.path), str(o),
+                          "--master", "local[2]"], lambda s, o: json_counts(s))
+    if (spark_pkg / "job.py").exists():
+        e["sparkify-spark"] = (
+            lambda d, o: [PY, "-m", "sparkify_spark.job", str(d.path), str(o),
+                          "--master", "local[2]"], lambda s, o: json_counts(s))
+    return {k: v for k, v in e.items() if not available or k in available}
+
+
+def generate(ds: Dataset) -> None:
+    stamp = ds.path / ".bench-args"
+    want = json.dumps(ds.gen_args)
+    if not (stamp.exists() and stamp.read_text() == want):
+        shutil.rmtree(ds.path, ignore_errors=True)
+        subprocess.run([str(BUILD / "sparkify"), "generate", str(ds.path), *ds.gen_args,
+                        "--quiet"], check=True)
+        stamp.write_text(want)
+    ds.song_files, _ = du(ds.path / "song_data")
+    _, ds.log_bytes = du(ds.path / "log_data")
+    _, ds.input_bytes = du(ds.path)
+
+
+def floors(ds: Dataset, lake: Path, scratch: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    r = subprocess.run([str(BUILD / "floor_io"), "read", str(ds.path)], capture_output=True,
+                       text=True, check=True)
+    out["walk_read_s"] = json.loads(r.stdout)["seconds"]
+    parse = BUILD / "bench_parse"
+    if parse.exists():
+        r = subprocess.run([str(parse), str(ds.path / "log_data")], capture_output=True,
+                           text=True, check=False)
+        try:
+            out["parse_only_s"] = float(json.loads(r.stdout.strip().splitlines()[-1])["seconds"])
+        except (ValueError, KeyError, IndexError, json.JSONDecodeError):
+            pass
+    if lake.exists():
+        dst = scratch / "floor-create"
+        shutil.rmtree(dst, ignore_errors=True)
+        r = subprocess.run([str(BUILD / "floor_io"), "create", str(lake), str(dst)],
+                           capture_output=True, text=True, check=True)
+        out["create_output_s"] = json.loads(r.stdout)["seconds"]
+        shutil.rmtree(dst, ignore_errors=True)
+    return out
+
+
+def measure(ds: Dataset, names: list[str], reps: int, scratch: Path,
+            table: dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]]) -> list[Run]:
+    runs: list[Run] = []
+    for rep in range(reps):
+        for name in names:  # interleaved: every engine once per repetition
+            out = scratch / f"{ds.name}-{name}-{rep}"
+            shutil.rmtree(out, ignore_errors=True)  # outside the timed region
+            cmd, counter = table[name][0](ds, out), table[name][1]
+            env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+            os.sync()  # the previous run's dirty pages are not this run's cost
+            secs, rss, stdout, rc = timed(cmd, env)
+            _, nbytes = du(out) if out.exists() else (0, 0)
+            runs.append(Run(ds.name, name, rep, secs, rss, nbytes,
+                            counter(stdout, out) if rc == 0 else {}, rc == 0))
+            print(f"  {ds.name:8} {name:16} rep {rep}: {secs:8.3f} s"
+                  f"{'' if rc == 0 else '  FAILED'}", flush=True)
+    # Outputs are deleted only now: file creation right after removing a
+    # large tree is several times slower on ext4 (NOTES.md 4).
+    for rep in range(reps):
+        for name in names:
+            if rep < reps - 1 or name != "sparkify-2t":
+                shutil.rmtree(scratch / f"{ds.name}-{name}-{rep}", ignore_errors=True)
+    return runs
+
+
+def summarize(ds: Dataset, runs: list[Run], fl: dict[str, float]) -> list[str]:
+    by: dict[str, list[Run]] = {}
+    for r in runs:
+        if r.dataset == ds.name:
+            by.setdefault(r.engine, []).append(r)
+    ref = statistics.median(r.seconds for r in by["sparkify-2t"]) if "sparkify-2t" in by else None
+    mb = ds.input_bytes / 1e6
+    lines = [f"### {ds.name}: {ds.song_files:,} song files, {ds.log_bytes / 1e6:,.1f} MB of "
+             f"logs, {mb:,.1f} MB in all",
+             "",
+             "| engine | median s | min s | input MB/s | peak RSS MiB | output MB | "
+             "time / sparkify-2t | songs | artists | users | time | songplays | matched |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+             "---: | ---: |"]
+    for name, rs in by.items():
+        ok = [r for r in rs if r.ok]
+        if not ok:
+            lines.append(f"| {name} | failed | | | | | | | | | | | |")
+            continue
+        med = statistics.median(r.seconds for r in ok)
+        mn = min(r.seconds for r in ok)
+        rss = max(r.peak_rss_mb for r in ok)
+        c = ok[0].counts
+        ratio = f"{med / ref:.2f}x" if ref else "-"
+        lines.append(f"| {name} | {med:.3f} | {mn:.3f} | {mb / med:,.0f} | {rss:,.0f} | "
+                     f"{ok[0].output_bytes / 1e6:,.1f} | {ratio} | "
+                     + " | ".join(f"{c.get(k, '-'):,}" if isinstance(c.get(k), int) else "-"
+                                  for k in ("songs", "artists", "users", "time", "songplays",
+                                            "matched")) + " |")
+    if fl:
+        lines += ["", "Floors in the same run: " + ", ".join(
+            f"{k.replace('_s', '')} {v:.3f} s" for k, v in fl.items())]
+        if ref:
+            floor = fl.get("walk_read_s", 0) + fl.get("create_output_s", 0)
+            if floor:
+                lines.append(f"sparkify-2t / (walk+read + create output) = {ref / floor:.2f}x")
+        if "parse_only_s" in fl and "sparkify-1t" in by:
+            t1 = statistics.median(r.seconds for r in by["sparkify-1t"] if r.ok)
+            lines.append(f"sparkify-1t / parse-only pass = {t1 / fl['parse_only_s']:.2f}x")
+        if "sparkify-1t" in by and ref:
+            t1 = statistics.median(r.seconds for r in by["sparkify-1t"] if r.ok)
+            lines.append(f"2-thread speed-up = {t1 / ref:.2f}x")
+    return lines + [""]
+
+
+def svg_plot(points: dict[str, list[tuple[float, float]]], path: Path) -> None:
+    """A small line chart of seconds against log MB, one line per engine."""
+    w, h, m = 640, 400, 60
+    xs = [x for pts in points.values() for x, _ in pts] or [1]
+    ys = [y for pts in points.values() for _, y in pts] or [1]
+    xmax, ymax = max(xs) * 1.05, max(ys) * 1.1
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+    def px(x: float) -> float:
+        return m + (w - 2 * m) * x / xmax
+
+    def py(y: float) -> float:
+        return h - m - (h - 2 * m) * y / ymax
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+             f'font-family="sans-serif" font-size="12">',
+             f'<rect width="{w}" height="{h}" fill="white"/>',
+             f'<line x1="{m}" y1="{h - m}" x2="{w - m}" y2="{h - m}" stroke="black"/>',
+             f'<line x1="{m}" y1="{m}" x2="{m}" y2="{h - m}" stroke="black"/>',
+             f'<text x="{w / 2}" y="{h - 15}" text-anchor="middle">event logs (MB)</text>',
+             f'<text x="15" y="{h / 2}" transform="rotate(-90 15 {h / 2})" '
+             f'text-anchor="middle">wall time (s)</text>']
+    for i in range(5):
+        xv, yv = xmax * i / 4, ymax * i / 4
+        parts.append(f'<text x="{px(xv)}" y="{h - m + 15}" text-anchor="middle">{xv:,.0f}</text>')
+        parts.append(f'<text x="{m - 5}" y="{py(yv) + 4}" text-anchor="end">{yv:,.1f}</text>')
+    for i, (name, pts) in enumerate(sorted(points.items())):
+        c = colors[i % len(colors)]
+        pts = sorted(pts)
+        d = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+        parts.append(f'<polyline points="{d}" fill="none" stroke="{c}" stroke-width="2"/>')
+        for x, y in pts:
+            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{c}"/>')
+        parts.append(f'<text x="{w - m + 5 - 120}" y="{m + 15 * i}" fill="{c}">{name}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts))
+
+
+def machine() -> list[str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = []
+    for mod in ("duckdb", "polars", "pyspark"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            pass
+    spk = subprocess.run([str(BUILD / "sparkify"), "--version"], capture_output=True,
+                         text=True, check=False).stdout.strip()
+    return [f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, "
+            f"{platform.platform()}; {spk}; " + ", ".join(versions) + "."]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small data, 1 repetition")
+    ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--engines", default="", help="comma-separated subset")
+    ap.add_argument("--datasets", default="", help="comma-separated subset of D1,D2,D3")
+    ap.add_argument("--data", type=Path, default=ROOT / "bench" / "results" / "data")
+    a = ap.parse_args()
+    reps = a.reps or (1 if a.quick else 3)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = ROOT / "bench" / "results" / stamp
+    scratch = out_dir / "scratch"
+    scratch.mkdir(parents=True)
+    table = engines(set(filter(None, a.engines.split(","))))
+    # Generator scale: ~4.4 KB of logs per user-day at the default mix.
+    if a.quick:
+        d1 = ["--users", "100", "--days", "30", "--catalog", "8000", "--song-files", "3000"]
+        d2_users, d2_days, d2_catalog, d2_songs = 400, 30, 40000, 20000
+        scales = [0.5, 1.0]
+    else:
+        d1 = ["--users", "100", "--days", "30", "--catalog", "60000", "--song-files", "15000"]
+        d2_users, d2_days, d2_catalog, d2_songs = 6000, 60, 400000, 100000
+        scales = [0.25, 0.5, 1.0, 2.0]
+    datasets = [Dataset("D1", a.data / ("q-D1" if a.quick else "D1"), d1 + ["--seed", "1"])]
+    for s in scales:
+        name = "D2" if s == 1.0 else f"D3x{s:g}"
+        datasets.append(Dataset(name, a.data / (("q-" if a.quick else "") + name),
+                                ["--users", str(d2_users), "--days", str(int(d2_days * s)),
+                                 "--catalog", str(d2_catalog), "--song-files", str(d2_songs),
+                                 "--seed", "2"]))
+    want = set(filter(None, a.datasets.split(",")))
+    if want:
+        datasets = [d for d in datasets
+                    if d.name in want or ("D3" in want and d.name.startswith("D3"))
+                    or ("D3" in want and d.name == "D2")]
+    report = ["## ETL against the peers", "", f"Command: `bench/run{' --quick' if a.quick else ''}`"
+              f" ({reps} repetitions, interleaved; {stamp}).", ""] + machine() + [""]
+    all_runs: list[Run] = []
+    scaling: dict[str, list[tuple[float, float]]] = {}
+    for ds in datasets:
+        print(f"== {ds.name}: generating {' '.join(ds.gen_args)}", flush=True)
+        generate(ds)
+        names = list(table)
+        if ds.name.startswith("D3") or (ds.name == "D2" and len(scales) > 1):
+            # The JVM peers are too slow to sweep; the scaling curve is for
+            # the engines a single machine would use.
+            names = [n for n in names if not n.startswith(("pyspark", "sparkify-spark"))] \
+                if ds.name != "D2" else names
+        subprocess.run([str(BUILD / "floor_io"), "read", str(ds.path)],  # warm the cache
+                       capture_output=True, check=True)
+        runs = measure(ds, names, reps, scratch, table)
+        all_runs += runs
+        lake = scratch / f"{ds.name}-sparkify-2t-{reps - 1}"
+        fl = floors(ds, lake, scratch)
+        report += summarize(ds, runs, fl)
+        if ds.name == "D2" or ds.name.startswith("D3"):
+            for n in names:
+                ok = [r.seconds for r in runs if r.engine == n and r.ok]
+                if ok:
+                    scaling.setdefault(n, []).append((ds.log_bytes / 1e6, statistics.median(ok)))
+        shutil.rmtree(lake, ignore_errors=True)
+    if scaling:
+        svg_plot(scaling, out_dir / "scaling.svg")
+        report += ["### Scaling (median seconds by log volume)", "",
+                   "| engine | " + " | ".join(f"{x:,.0f} MB" for x, _ in
+                                             sorted(next(iter(scaling.values())))) + " |",
+                   "| --- |" + " ---: |" * len(next(iter(scaling.values())))]
+        for n, pts in scaling.items():
+            report.append(f"| {n} | " + " | ".join(f"{y:.2f}" for _, y in sorted(pts)) + " |")
+        report += ["", f"![scaling](bench-scaling.svg)", ""]
+    (out_dir / "results.json").write_text(json.dumps([dataclasses.asdict(r) for r in all_runs],
+                                                     indent=1))
+    (out_dir / "report.md").write_text("\n".join(report) + "\n")
+    shutil.rmtree(scratch, ignore_errors=True)
+    print("\n".join(report))
+    print(f"\nbench: results in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
