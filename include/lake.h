@@ -207,9 +207,168 @@ LAKE_API void lake_pq_writer_free(lake_pq_writer *w);
 
 /* @@INGEST@@ (section owned by src/ingest) */
 
-/* @@ETL@@ (section owned by src/etl) */
+/* ------------------------------------------------------------------------
+ * ETL engine (src/etl): raw JSON -> the star schema lake, see SPEC.md
+ * ---------------------------------------------------------------------- */
 
-/* @@GENERATE@@ (section owned by src/generate) */
+/** Tables of the star schema, in the order they are published. */
+typedef enum lake_etl_table {
+    LAKE_ETL_SONGS = 0,
+    LAKE_ETL_ARTISTS = 1,
+    LAKE_ETL_USERS = 2,
+    LAKE_ETL_TIME = 3,
+    LAKE_ETL_SONGPLAYS = 4,
+    LAKE_ETL_N_TABLES = 5
+} lake_etl_table;
+
+/** Name of a table ("songs", ...); "?" for a bad value. */
+LAKE_API const char *lake_etl_table_name(lake_etl_table t);
+
+/** A snapshot handed to the progress callback. */
+typedef struct lake_etl_progress {
+    const char *phase;      /* "songs", "logs", "plays", "publish" */
+    int64_t files_done;     /* input files read so far */
+    int64_t files_total;    /* input files found */
+    int64_t bytes_read;     /* input bytes (on disk) read so far */
+    int64_t bytes_total;    /* input bytes (on disk) found */
+    double elapsed_s;       /* since lake_etl_run() started */
+} lake_etl_progress;
+
+/** Called on the thread that called lake_etl_run(), never from a worker,
+ * at most every progress_interval_ms and once at the end of each phase. */
+typedef void (*lake_etl_progress_fn)(void *ctx, const lake_etl_progress *p);
+
+typedef struct lake_etl_opts {
+    const lake_allocator *alloc; /* NULL: the C library allocator; must be
+                                    thread-safe when threads != 1 */
+    const char *song_root;       /* folder of song files (required) */
+    const char *log_root;        /* folder of event logs (required) */
+    const char *lake;            /* output folder, created when missing */
+    int threads;                 /* 0: all online cores */
+    lake_codec codec;            /* 0: SNAPPY */
+    int fail_on_bad;             /* 1: LAKE_EBADDATA when any record was
+                                    quarantined (the lake is published) */
+    size_t row_group_bytes;      /* 0: the Parquet writer's default */
+    size_t bucket_bytes;         /* 0: 48 MiB; target size of one spill
+                                    bucket of plays (tests make it small) */
+    int no_fsync;                /* 1: skip fsync (tests only) */
+    lake_etl_progress_fn progress; /* NULL: no progress reports */
+    void *progress_ctx;
+    int progress_interval_ms;    /* 0: 100 */
+} lake_etl_opts;                 /* {0} means all defaults */
+
+#define LAKE_ETL_MAX_REASONS 64
+
+/** One quarantine reason code and how many records got it. */
+typedef struct lake_etl_reason_count {
+    char reason[64]; /* e.g. "invalid_json", "missing_field:song_id" */
+    int64_t count;
+} lake_etl_reason_count;
+
+/** What a run read, wrote and rejected. */
+typedef struct lake_etl_report {
+    int64_t rows[LAKE_ETL_N_TABLES];  /* rows per table */
+    int64_t matched_plays;            /* songplays with a song_id */
+    int64_t quarantined;              /* all rejected records */
+    size_t n_reasons;                 /* entries used in reasons[] */
+    lake_etl_reason_count reasons[LAKE_ETL_MAX_REASONS]; /* by reason,
+                                         sorted; extra codes count in
+                                         "other" */
+    int64_t song_files, log_files;    /* input files read */
+    int64_t bytes_read;               /* input bytes on disk */
+    int64_t files_written;            /* Parquet files in the lake */
+    int threads;                      /* worker threads used */
+    double seconds;                   /* wall time of the run */
+} lake_etl_report;
+
+/** Run the ETL: read opts->song_root and opts->log_root, build the five
+ * tables and publish them, the quarantine and the report
+ * (LAKE/_sparkify_report.json) into opts->lake, one table at a time, each
+ * atomically. On failure the previous lake is left as it was and nothing
+ * of the run remains.
+ * @param report may be NULL; filled on LAKE_OK and LAKE_EBADDATA.
+ * @return LAKE_OK, LAKE_EBADDATA (fail_on_bad and records were
+ *         quarantined; the lake is published), LAKE_EINVAL, LAKE_ENOMEM,
+ *         LAKE_EIO or LAKE_ETOOBIG. */
+LAKE_API LAKE_NODISCARD lake_status lake_etl_run(const lake_etl_opts *opts,
+                                                 lake_etl_report *report,
+                                                 lake_error *err);
+
+/** Write @p r as one JSON object into @p out (snprintf rules: at most
+ * @p out_size bytes with the NUL; the return value is the length the full
+ * text needs, without the NUL). */
+LAKE_API size_t lake_etl_report_json(const lake_etl_report *r,
+                                     char *out,
+                                     size_t out_size);
+
+/* ------------------------------------------------------------------------
+ * Generator (src/generate): eventsim-faithful Sparkify input at any scale
+ * ---------------------------------------------------------------------- */
+
+/** Options of lake_generate(). `{0}` plus `out_dir` gives a month of
+ * November 2018 for 100 users, like the course data. */
+typedef struct lake_generate_opts {
+    const lake_allocator *alloc; /* NULL: the C library allocator; must be
+                                    thread-safe when threads != 1 */
+    const char *out_dir;         /* required; must not hold song_data/ or
+                                    log_data/ yet; created when missing */
+    int64_t n_users;             /* 0: 100 */
+    int32_t n_days;              /* 0: 30; one log file per UTC day */
+    const char *start_date;      /* "YYYY-MM-DD" (UTC); NULL: 2018-11-01 */
+    int64_t catalog_songs;       /* 0: 10,000 songs that users play */
+    int64_t song_files;          /* 0: as many as match_rate needs; more
+                                    adds songs nobody plays, fewer lowers
+                                    the match rate */
+    double match_rate;           /* share of plays whose song has a song
+                                    file; 0: 0.05 (like the real data);
+                                    negative: none */
+    uint64_t seed;               /* 0: 42 */
+    int threads;                 /* 0: all online cores; the output does
+                                    not depend on it */
+    int gzip;                    /* 1: write .json.gz files */
+    double dirty_rate;           /* 0: clean; else the share of events
+                                    (and song files) given a fault */
+} lake_generate_opts;
+
+/** Quarantine reasons the generator can inject (SPEC.md `_quarantine`). */
+#define LAKE_GEN_N_REASONS 16
+
+/** What lake_generate() wrote. Every figure is exact. */
+typedef struct lake_generate_report {
+    int64_t song_files;       /* files below song_data/ */
+    int64_t log_files;        /* files below log_data/ */
+    int64_t bytes;            /* bytes of all those files (as written) */
+    int64_t songs;            /* song records, valid ones only */
+    int64_t users;            /* users that ever logged an event */
+    int64_t events;           /* lines in the logs, faulty ones included */
+    int64_t sessions;         /* sessions started */
+    int64_t plays;            /* valid NextSong lines, copies included */
+    int64_t songplays;        /* distinct valid NextSong events: what the
+                                 songplays table must hold */
+    int64_t matched_plays;    /* songplays whose song has a song file */
+    int64_t duplicates;       /* exact copies of events injected */
+    int64_t faults;           /* records that must be quarantined */
+    int64_t reason_counts[LAKE_GEN_N_REASONS]; /* faults per reason */
+    double elapsed_s;
+} lake_generate_report;
+
+/** The reason code counted in reason_counts[@p i] ("invalid_json",
+ * "wrong_type:ts", ...), or NULL past the end. */
+LAKE_API const char *lake_generate_reason(int i);
+
+/** Write OUT/song_data/A/B/C/TR….json (one song a file) and
+ * OUT/log_data/YYYY/MM/YYYY-MM-DD-events.json (JSON Lines, one file a
+ * day), shaped like the real course data, and OUT/_manifest.json telling
+ * what was written and injected. The same options give byte-identical
+ * files for any thread count. Memory does not grow with n_days.
+ * @param opts   required.
+ * @param report may be NULL; filled on success.
+ * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM or LAKE_EIO. On failure files
+ * already written stay. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_generate(const lake_generate_opts *opts,
+              lake_generate_report *report,
+              lake_error *err);
 
 #ifdef __cplusplus
 }

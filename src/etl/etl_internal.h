@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* etl_internal.h - what the files of the ETL engine share: the arena, the
+ * run context with its worker threads, and the phases' entry points. */
+#ifndef LAKE_ETL_INTERNAL_H
+#define LAKE_ETL_INTERNAL_H
+#include "lake_common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "ingest/ingest.h"
+#include "model/model.h"
+#include "etl/etl_store.h"
+
+/* ---- arena: bump allocation in big blocks, freed all at once ---- */
+
+typedef struct etl_arena_block etl_arena_block;
+typedef struct etl_arena {
+    const lake_allocator *alloc;
+    etl_arena_block *head;
+    size_t used, cap; /* of head */
+} etl_arena;
+
+void etl_arena_init(etl_arena *a, const lake_allocator *alloc);
+void etl_arena_free(etl_arena *a);
+/* Copy @p n bytes (8-aligned); NULL on OOM. n == 0 gives a valid pointer. */
+char *etl_arena_dup(etl_arena *a, const char *p, size_t n);
+
+/* ---- a growable array of fixed-size items ---- */
+
+typedef struct etl_vec {
+    char *data;
+    size_t n, cap, item;
+    const lake_allocator *alloc;
+} etl_vec;
+
+void etl_vec_init(etl_vec *v, const lake_allocator *alloc, size_t item);
+void etl_vec_free(etl_vec *v);
+/* Room for one more item; returns it (uninitialised) or NULL on OOM. */
+void *etl_vec_push(etl_vec *v);
+LAKE_NODISCARD lake_status etl_vec_reserve(etl_vec *v, size_t n);
+#define ETL_VEC_AT(v, type, i) (((type *)(v)->data)[i])
+
+/* ---- records kept between phases ---- */
+
+/* A valid song record, strings copied into the worker's arena. */
+typedef struct etl_song {
+    lake_strview song_id, title, artist_id, artist_name, location;
+    double duration, latitude, longitude;
+    int64_t year;
+    uint64_t rec_idx;
+    uint32_t file_idx;
+    bool has_location, has_latitude, has_longitude;
+} etl_song;
+
+/* The latest event of one user (SPEC "users"). */
+typedef struct etl_user {
+    int64_t user_id, ts, session_id, item;
+    uint64_t rec_idx;
+    uint32_t file_idx;
+    uint32_t len[4];  /* first_name, last_name, gender, level */
+    uint32_t present; /* bit i: field i present and non-empty */
+    uint32_t cap;
+    char *str;        /* the four fields back to back */
+} etl_user;
+
+typedef struct etl_user_map {
+    etl_vec users;  /* etl_user */
+    uint32_t *slot; /* 1 + index into users, 0 = empty */
+    size_t n_slots; /* power of two */
+    const lake_allocator *alloc;
+} etl_user_map;
+
+/* Where a piece of a spill or quarantine file lies. */
+typedef struct etl_extent {
+    uint64_t key;  /* bucket key, or file index for the quarantine */
+    uint64_t seq;  /* order among pieces with the same key */
+    int64_t off;
+    uint64_t len;
+    int worker;
+} etl_extent;
+
+typedef struct etl_bucket_buf {
+    uint64_t key;
+    lake_buf buf;
+} etl_bucket_buf;
+
+/* One worker thread's state, kept across phases. */
+typedef struct etl_worker {
+    struct etl_ctx *ctx;
+    int id;
+    lake_status rc;
+    lake_error err;
+    lake_record_reader *reader;
+    lake_file_data data;
+    lake_buf path;
+    etl_arena arena;
+    etl_vec songs;          /* etl_song */
+    etl_user_map users;
+    /* quarantine lines of this worker, on disk by file */
+    lake_buf qbuf;
+    int qfd;
+    int64_t qoff;
+    etl_vec qext;           /* etl_extent */
+    lake_etl_reason_count reasons[LAKE_ETL_MAX_REASONS];
+    size_t n_reasons;
+    int64_t quarantined;
+    /* spilled plays */
+    etl_vec bufs;           /* etl_bucket_buf */
+    uint32_t *buf_slot;     /* 1 + index into bufs */
+    size_t n_buf_slots;
+    size_t buffered;        /* bytes in bufs */
+    int sfd;
+    int64_t soff;
+    etl_vec sext;           /* etl_extent */
+    /* scratch of the write phase */
+    lake_buf scratch;
+    etl_vec refs;
+} etl_worker;
+
+/* A bucket of plays: one (year, month, hash slot). */
+typedef struct etl_bucket {
+    uint64_t key;
+    size_t first_ext, n_ext; /* into ctx->all_ext */
+} etl_bucket;
+
+typedef struct etl_ctx {
+    const lake_etl_opts *opts;
+    const lake_allocator *alloc;
+    int n_threads;
+    int64_t t0_ns;
+    etl_store *store;
+    lake_file_list song_files, log_files;
+    etl_worker *workers;
+    /* the current parallel phase */
+    const char *phase;
+    atomic_int_fast64_t next_task;
+    atomic_int_fast64_t files_done, bytes_read;
+    atomic_int abort;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running;
+    /* songs phase results */
+    etl_song **songs;        /* the songs table, partition order */
+    size_t n_songs;
+    etl_song **artists;      /* the artists table, artist_id order */
+    size_t n_artists;
+    size_t *song_runs;       /* start of each (year, artist_id) run */
+    size_t n_song_runs;
+    lake_song_index *index;
+    /* logs phase */
+    uint32_t hash_slots;     /* H: hash slots per (year, month) */
+    etl_user **users;        /* the users table, user_id order */
+    size_t n_users;
+    etl_user_map user_all;
+    etl_vec all_ext;         /* spill extents of all workers, by key */
+    etl_vec buckets;         /* etl_bucket */
+    /* counters of the write phase */
+    atomic_int_fast64_t rows_time, rows_plays, matched, files_written;
+} etl_ctx;
+
+/* Run @p fn on every worker thread and wait, reporting progress. The
+ * first failing worker's status and error are returned. */
+typedef lake_status (*etl_task_fn)(etl_worker *w);
+LAKE_NODISCARD lake_status etl_parallel(etl_ctx *c,
+                                        const char *phase,
+                                        etl_task_fn fn,
+                                        lake_error *err);
+
+/* Build "<root>/<rel>" in @p out (NUL-terminated). */
+LAKE_NODISCARD lake_status etl_join_path(lake_buf *out,
+                                         const char *root,
+                                         const char *rel);
+
+/* ---- quarantine (etl_quarantine.c) ---- */
+
+/* Append @p n bytes as the body of a JSON string (no quotes): escapes per
+ * RFC 8259, invalid UTF-8 replaced by U+FFFD (one per maximal subpart, as
+ * Python's "replace" does). */
+LAKE_NODISCARD lake_status etl_json_escape(lake_buf *b,
+                                           const char *s,
+                                           size_t n);
+/* Record one rejected record of file @p file_idx (source path @p source)
+ * in the worker's quarantine. */
+LAKE_NODISCARD lake_status etl_quarantine_add(etl_worker *w,
+                                              const char *source,
+                                              const lake_reject *rej,
+                                              lake_error *err);
+/* Record a rejection that the engine (not ingest) decided. */
+LAKE_NODISCARD lake_status etl_quarantine_reason(etl_worker *w,
+                                                 const char *source,
+                                                 int64_t line,
+                                                 const char *reason,
+                                                 lake_strview raw,
+                                                 lake_error *err);
+/* Move the worker's buffered lines of file @p file_idx to its file. */
+LAKE_NODISCARD lake_status etl_quarantine_flush(etl_worker *w,
+                                                uint32_t file_idx,
+                                                lake_error *err);
+/* Write _quarantine/ (lines in input order) and count reasons into
+ * @p report. */
+LAKE_NODISCARD lake_status etl_quarantine_write(etl_ctx *c,
+                                                lake_etl_report *report,
+                                                lake_error *err);
+
+/* ---- phases ---- */
+
+LAKE_NODISCARD lake_status etl_songs_read(etl_ctx *c, lake_error *err);
+LAKE_NODISCARD lake_status etl_logs_read(etl_ctx *c, lake_error *err);
+/* Write every table's files in parallel (plays buckets, song partitions,
+ * artists, users). */
+LAKE_NODISCARD lake_status etl_tables_write(etl_ctx *c, lake_error *err);
+
+/* ---- user map (etl_logs.c) ---- */
+void etl_user_map_init(etl_user_map *m, const lake_allocator *alloc);
+void etl_user_map_free(etl_user_map *m);
+
+/* ---- Parquet helpers (etl_write.c) ---- */
+LAKE_NODISCARD lake_status etl_write_parquet(etl_ctx *c,
+                                             const char *rel_path,
+                                             const lake_pq_column_def *defs,
+                                             size_t n_defs,
+                                             const lake_pq_column_data *cols,
+                                             int64_t n_rows,
+                                             lake_error *err);
+#endif

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* etl_logs.c - the logs phase: read every event file in parallel; keep
+ * each user's latest event in a per-worker map (bounded by the number of
+ * users); spill NextSong plays in a compact binary form to per-worker
+ * spill files, bucketed by (year, month of ts) and a hash of ts, so that
+ * memory does not grow with the log volume. */
+#include "fmacros.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lake_common.h"
+#include "ingest/ingest.h"
+#include "model/model.h"
+#include "etl/etl_internal.h"
+#include "etl/etl_spill.h"
+#include "lake_internal.h"
+
+/* Flush a worker's bucket buffers to its spill file beyond this. */
+#define SPILL_FLUSH_BYTES (8 * 1024 * 1024)
+
+/* ---- user map ---- */
+
+void etl_user_map_init(etl_user_map *m, const lake_allocator *alloc)
+{
+    etl_vec_init(&m->users, alloc, sizeof(etl_user));
+    m->slot = NULL;
+    m->n_slots = 0;
+    m->alloc = alloc;
+}
+
+void etl_user_map_free(etl_user_map *m)
+{
+    for (size_t i = 0; i < m->users.n; i++)
+        lake_free(m->alloc, ETL_VEC_AT(&m->users, etl_user, i).str);
+    etl_vec_free(&m->users);
+    lake_free(m->alloc, m->slot);
+    m->slot = NULL;
+    m->n_slots = 0;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static lake_status user_map_grow(etl_user_map *m)
+{
+    const size_t n = m->n_slots ? m->n_slots * 2 : 64;
+    uint32_t *slot = lake_calloc(m->alloc, n, sizeof(*slot));
+    if (!slot)
+        return LAKE_ENOMEM;
+    for (size_t i = 0; i < m->users.n; i++) {
+        const etl_user *u = &ETL_VEC_AT(&m->users, etl_user, i);
+        size_t h = (size_t)mix64((uint64_t)u->user_id) & (n - 1);
+        while (slot[h])
+            h = (h + 1) & (n - 1);
+        slot[h] = (uint32_t)(i + 1);
+    }
+    lake_free(m->alloc, m->slot);
+    m->slot = slot;
+    m->n_slots = n;
+    return LAKE_OK;
+}
+
+/* The entry of @p user_id; *created says whether it is new (zeroed). */
+static lake_status user_map_get(etl_user_map *m,
+                                int64_t user_id,
+                                etl_user **out,
+                                bool *created)
+{
+    if ((m->users.n + 1) * 2 > m->n_slots)
+        LAKE_TRY(user_map_grow(m));
+    size_t h = (size_t)mix64((uint64_t)user_id) & (m->n_slots - 1);
+    while (m->slot[h]) {
+        etl_user *u = &ETL_VEC_AT(&m->users, etl_user, m->slot[h] - 1);
+        if (u->user_id == user_id) {
+            *out = u;
+            *created = false;
+            return LAKE_OK;
+        }
+        h = (h + 1) & (m->n_slots - 1);
+    }
+    if (m->users.n >= UINT32_MAX - 1)
+        return LAKE_ETOOBIG;
+    etl_user *u = etl_vec_push(&m->users);
+    if (!u)
+        return LAKE_ENOMEM;
+    memset(u, 0, sizeof(*u));
+    u->user_id = user_id;
+    m->slot[h] = (uint32_t)m->users.n;
+    *out = u;
+    *created = true;
+    return LAKE_OK;
+}
+
+/* Does event a come after event b for the users table? */
+static bool user_later(const etl_user *a, const etl_user *b)
+{
+    if (a->ts != b->ts)
+        return a->ts > b->ts;
+    if (a->session_id != b->session_id)
+        return a->session_id > b->session_id;
+    if (a->item != b->item)
+        return a->item > b->item;
+    if (a->file_idx != b->file_idx)
+        return a->file_idx > b->file_idx;
+    return a->rec_idx > b->rec_idx;
+}
+
+static lake_status user_update(etl_worker *w,
+                               const lake_event_rec *e,
+                               uint32_t file_idx,
+                               uint64_t rec_idx)
+{
+    etl_user *u;
+    bool created;
+    LAKE_TRY(user_map_get(&w->users, e->user_id, &u, &created));
+    etl_user cand;
+    cand.ts = e->ts;
+    cand.session_id = e->session_id;
+    cand.item = e->item_in_session;
+    cand.file_idx = file_idx;
+    cand.rec_idx = rec_idx;
+    if (!created && !user_later(&cand, u))
+        return LAKE_OK;
+    const lake_text *f[4] = {&e->first_name, &e->last_name, &e->gender,
+                             &e->level};
+    size_t need = 0;
+    for (int i = 0; i < 4; i++)
+        if (f[i]->present)
+            need += f[i]->v.len;
+    if (need > UINT32_MAX)
+        return LAKE_ETOOBIG;
+    if (need > u->cap) {
+        char *p = lake_realloc(w->users.alloc, u->str, u->cap, need);
+        if (!p)
+            return LAKE_ENOMEM;
+        u->str = p;
+        u->cap = (uint32_t)need;
+    }
+    u->ts = cand.ts;
+    u->session_id = cand.session_id;
+    u->item = cand.item;
+    u->file_idx = file_idx;
+    u->rec_idx = rec_idx;
+    u->present = 0;
+    size_t off = 0;
+    for (int i = 0; i < 4; i++) {
+        const size_t len = f[i]->present ? f[i]->v.len : 0;
+        u->len[i] = (uint32_t)len;
+        if (len) {
+            memcpy(u->str + off, f[i]->v.ptr, len);
+            u->present |= 1u << i;
+        }
+        off += len;
+    }
+    return LAKE_OK;
+}
+
+/* Fold @p from into @p into; entries of @p from are left empty. */
+static lake_status user_map_merge(etl_user_map *into, etl_user_map *from)
+{
+    for (size_t i = 0; i < from->users.n; i++) {
+        etl_user *src = &ETL_VEC_AT(&from->users, etl_user, i);
+        etl_user *dst;
+        bool created;
+        LAKE_TRY(user_map_get(into, src->user_id, &dst, &created));
+        if (created || user_later(src, dst)) {
+            const etl_user tmp = *dst;
+            *dst = *src;
+            *src = tmp; /* the loser's memory goes with @p from */
+            if (created)
+                src->str = NULL;
+        }
+    }
+    return LAKE_OK;
+}
+
+/* ---- spill ---- */
+
+uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots)
+{
+    lake_time_parts tp;
+    lake_time_parts_of(ts_ms, &tp);
+    const uint64_t ym = (uint64_t)(tp.year - 1800) * 12 + (uint64_t)(tp.month -
+                                                                     1);
+    const uint64_t h = mix64((uint64_t)ts_ms) & (hash_slots - 1);
+    return ym * hash_slots + h;
+}
+
+static lake_status bucket_buf_of(etl_worker *w, uint64_t key, lake_buf **out)
+{
+    if ((w->bufs.n + 1) * 2 > w->n_buf_slots) {
+        const size_t n = w->n_buf_slots ? w->n_buf_slots * 2 : 64;
+        uint32_t *slot = lake_calloc(w->bufs.alloc, n, sizeof(*slot));
+        if (!slot)
+            return LAKE_ENOMEM;
+        for (size_t i = 0; i < w->bufs.n; i++) {
+            size_t h = (size_t)mix64(
+                           ETL_VEC_AT(&w->bufs, etl_bucket_buf, i).key) &
+                       (n - 1);
+            while (slot[h])
+                h = (h + 1) & (n - 1);
+            slot[h] = (uint32_t)(i + 1);
+        }
+        lake_free(w->bufs.alloc, w->buf_slot);
+        w->buf_slot = slot;
+        w->n_buf_slots = n;
+    }
+    size_t h = (size_t)mix64(key) & (w->n_buf_slots - 1);
+    while (w->buf_slot[h]) {
+        etl_bucket_buf *b =
+            &ETL_VEC_AT(&w->bufs, etl_bucket_buf, w->buf_slot[h] - 1);
+        if (b->key == key) {
+            *out = &b->buf;
+            return LAKE_OK;
+        }
+        h = (h + 1) & (w->n_buf_slots - 1);
+    }
+    etl_bucket_buf *b = etl_vec_push(&w->bufs);
+    if (!b)
+        return LAKE_ENOMEM;
+    b->key = key;
+    lake_buf_init(&b->buf, w->bufs.alloc, 0);
+    w->buf_slot[h] = (uint32_t)w->bufs.n;
+    *out = &b->buf;
+    return LAKE_OK;
+}
+
+static lake_status write_all(int fd,
+                             const char *p,
+                             size_t n,
+                             int64_t off,
+                             lake_error *err)
+{
+    size_t done = 0;
+    while (done < n) {
+        const ssize_t k = pwrite(fd, p + done, n - done,
+                                 (off_t)(off + (int64_t)done));
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return lake_error_errno(err, errno, "etl: write spill file");
+        }
+        done += (size_t)k;
+    }
+    return LAKE_OK;
+}
+
+lake_status etl_spill_flush(etl_worker *w, lake_error *err)
+{
+    etl_ctx *c = w->ctx;
+    if (w->buffered == 0)
+        return LAKE_OK;
+    if (w->sfd < 0) {
+        char name[64];
+        snprintf(name, sizeof(name), "plays-%d.tmp", w->id);
+        LAKE_TRY(c->store->ops->scratch(c->store, name, &w->sfd, err));
+    }
+    for (size_t i = 0; i < w->bufs.n; i++) {
+        etl_bucket_buf *b = &ETL_VEC_AT(&w->bufs, etl_bucket_buf, i);
+        if (b->buf.len == 0)
+            continue;
+        etl_extent *e = etl_vec_push(&w->sext);
+        if (!e)
+            return lake_error_oom(err, "etl");
+        e->key = b->key;
+        e->seq = 0;
+        e->off = w->soff;
+        e->len = b->buf.len;
+        e->worker = w->id;
+        LAKE_TRY(write_all(w->sfd, b->buf.data, b->buf.len, w->soff, err));
+        w->soff += (int64_t)b->buf.len;
+        lake_buf_reset(&b->buf);
+    }
+    w->buffered = 0;
+    return LAKE_OK;
+}
+
+static lake_status spill_play(etl_worker *w,
+                              const lake_event_rec *e,
+                              uint32_t file_idx,
+                              uint64_t rec_idx)
+{
+    etl_ctx *c = w->ctx;
+    lake_buf *b;
+    LAKE_TRY(bucket_buf_of(w, etl_bucket_key(e->ts, c->hash_slots), &b));
+    const lake_text *t[ETL_PLAY_N_STR] = {&e->level, &e->location,
+                                          &e->user_agent, &e->song,
+                                          &e->artist};
+    etl_play_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.ts = e->ts;
+    h.user_id = e->user_id;
+    h.session_id = e->session_id;
+    h.item = e->item_in_session;
+    h.length = e->length;
+    h.rec_idx = rec_idx;
+    h.file_idx = file_idx;
+    h.flags = e->has_length ? ETL_PLAY_HAS_LENGTH : 0;
+    size_t total = sizeof(h);
+    for (int i = 0; i < ETL_PLAY_N_STR; i++) {
+        const size_t len = t[i]->present ? t[i]->v.len : 0;
+        if (len > UINT32_MAX / 2)
+            return LAKE_ETOOBIG;
+        h.len[i] = (uint32_t)len;
+        if (t[i]->present)
+            h.flags |= (uint32_t)(ETL_PLAY_PRESENT0 << i);
+        total += len;
+    }
+    const size_t padded = (total + 7) & ~(size_t)7;
+    h.size = (uint32_t)padded;
+    LAKE_TRY(lake_buf_reserve(b, padded));
+    char *p = b->data + b->len;
+    memcpy(p, &h, sizeof(h));
+    size_t off = sizeof(h);
+    for (int i = 0; i < ETL_PLAY_N_STR; i++) {
+        if (h.len[i])
+            memcpy(p + off, t[i]->v.ptr, h.len[i]);
+        off += h.len[i];
+    }
+    memset(p + off, 0, padded - off);
+    b->len += padded;
+    w->buffered += padded;
+    return LAKE_OK;
+}
+
+static lake_status read_one(etl_worker *w, uint32_t log_idx)
+{
+    etl_ctx *c = w->ctx;
+    const lake_file_entry *fe = &c->log_files.files[log_idx];
+    const uint32_t qkey = (uint32_t)c->song_files.n_files + log_idx;
+    if (etl_join_path(&w->path, c->opts->log_root, fe->rel_path) != LAKE_OK)
+        return lake_error_oom(&w->err, "etl");
+    const char *path = w->path.data;
+    LAKE_TRY(lake_read_file(path, 0, &w->data, &w->err));
+    lake_record_reader_reset(w->reader, LAKE_REC_EVENT, w->data.data,
+                             w->data.len);
+    lake_event_rec rec;
+    lake_reject rej;
+    for (uint64_t i = 0;; i++) {
+        lake_next next;
+        LAKE_TRY(lake_record_reader_next(w->reader, &rec, &rej, &next,
+                                         &w->err));
+        if (next == LAKE_NEXT_END)
+            break;
+        if (next == LAKE_NEXT_REJECT) {
+            LAKE_TRY(etl_quarantine_add(w, path, &rej, &w->err));
+            continue;
+        }
+        lake_status rc = LAKE_OK;
+        if (rec.has_user)
+            rc = user_update(w, &rec, log_idx, i);
+        if (rc == LAKE_OK && rec.has_user && rec.page.present &&
+            rec.page.v.len == 8 && !memcmp(rec.page.v.ptr, "NextSong", 8)) {
+            rc = spill_play(w, &rec, log_idx, i);
+            if (rc == LAKE_OK && w->buffered >= SPILL_FLUSH_BYTES)
+                LAKE_TRY(etl_spill_flush(w, &w->err));
+        }
+        if (rc != LAKE_OK)
+            return lake_error_set(&w->err, rc,
+                                  "etl: keep event of %s: %s", path,
+                                  rc == LAKE_ENOMEM ? "out of memory"
+                                                    : "value too big");
+    }
+    LAKE_TRY(etl_quarantine_flush(w, qkey, &w->err));
+    atomic_fetch_add(&c->files_done, 1);
+    atomic_fetch_add(&c->bytes_read, fe->size_bytes);
+    return LAKE_OK;
+}
+
+static lake_status logs_task(etl_worker *w)
+{
+    etl_ctx *c = w->ctx;
+    for (;;) {
+        if (atomic_load(&c->abort))
+            return LAKE_OK;
+        const int64_t i = atomic_fetch_add(&c->next_task, 1);
+        if (i >= (int64_t)c->log_files.n_files)
+            break;
+        LAKE_TRY(read_one(w, (uint32_t)i));
+    }
+    return etl_spill_flush(w, &w->err);
+}
+
+static int cmp_user(const void *pa, const void *pb)
+{
+    const etl_user *a = *(etl_user *const *)pa, *b = *(etl_user *const *)pb;
+    return a->user_id < b->user_id ? -1 : a->user_id > b->user_id;
+}
+
+static int cmp_ext(const void *pa, const void *pb)
+{
+    const etl_extent *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->worker != b->worker)
+        return a->worker < b->worker ? -1 : 1;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+lake_status etl_logs_read(etl_ctx *c, lake_error *err)
+{
+    /* H slots per (year, month): enough that one bucket holds about
+     * bucket_bytes of spilled plays. Depends on the input only. */
+    const size_t target = c->opts->bucket_bytes ? c->opts->bucket_bytes
+                                                : 48u * 1024 * 1024;
+    double est = 0;
+    for (size_t i = 0; i < c->log_files.n_files; i++) {
+        const lake_file_entry *fe = &c->log_files.files[i];
+        const size_t n = strlen(fe->rel_path);
+        const bool gz = n > 3 && !strcmp(fe->rel_path + n - 3, ".gz");
+        est += (double)fe->size_bytes * (gz ? 8.0 : 1.0) * 0.6;
+    }
+    uint32_t h = 1;
+    while (h < (1u << 16) && (double)h * (double)target < est)
+        h *= 2;
+    c->hash_slots = h;
+
+    LAKE_TRY(etl_parallel(c, "logs", logs_task, err));
+
+    /* users: fold the workers' maps, then sort by user_id */
+    for (int t = 0; t < c->n_threads; t++)
+        if (user_map_merge(&c->user_all, &c->workers[t].users) != LAKE_OK)
+            return lake_error_oom(err, "etl");
+    const size_t nu = c->user_all.users.n;
+    c->users = lake_malloc(c->alloc, (nu ? nu : 1) * sizeof(*c->users));
+    if (!c->users)
+        return lake_error_oom(err, "etl");
+    for (size_t i = 0; i < nu; i++)
+        c->users[i] = &ETL_VEC_AT(&c->user_all.users, etl_user, i);
+    c->n_users = nu;
+    qsort(c->users, nu, sizeof(*c->users), cmp_user);
+
+    /* buckets: the spill extents of all workers grouped by key */
+    size_t total = 0;
+    for (int t = 0; t < c->n_threads; t++)
+        total += c->workers[t].sext.n;
+    if (etl_vec_reserve(&c->all_ext, total) != LAKE_OK)
+        return lake_error_oom(err, "etl");
+    for (int t = 0; t < c->n_threads; t++) {
+        const etl_vec *v = &c->workers[t].sext;
+        if (v->n)
+            memcpy(c->all_ext.data + c->all_ext.n * sizeof(etl_extent),
+                   v->data, v->n * sizeof(etl_extent));
+        c->all_ext.n += v->n;
+    }
+    qsort(c->all_ext.data, c->all_ext.n, sizeof(etl_extent), cmp_ext);
+    for (size_t i = 0; i < c->all_ext.n; i++) {
+        const etl_extent *e = &ETL_VEC_AT(&c->all_ext, etl_extent, i);
+        etl_bucket *last =
+            c->buckets.n ? &ETL_VEC_AT(&c->buckets, etl_bucket,
+                                       c->buckets.n - 1)
+                         : NULL;
+        if (last && last->key == e->key) {
+            last->n_ext++;
+            continue;
+        }
+        etl_bucket *b = etl_vec_push(&c->buckets);
+        if (!b)
+            return lake_error_oom(err, "etl");
+        b->key = e->key;
+        b->first_ext = i;
+        b->n_ext = 1;
+    }
+    return LAKE_OK;
+}

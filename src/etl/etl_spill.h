@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* etl_spill.h - the binary form of a spilled NextSong play and the key
+ * of the bucket it goes to. A record is an etl_play_hdr followed by the
+ * bytes of its strings (level, location, user_agent, song, artist), padded
+ * to 8 bytes; it is read back only by the same process. */
+#ifndef LAKE_ETL_SPILL_H
+#define LAKE_ETL_SPILL_H
+#include "lake_common.h"
+
+#include "etl/etl_internal.h"
+
+enum {
+    ETL_PLAY_STR_LEVEL = 0,
+    ETL_PLAY_STR_LOCATION = 1,
+    ETL_PLAY_STR_USER_AGENT = 2,
+    ETL_PLAY_STR_SONG = 3,
+    ETL_PLAY_STR_ARTIST = 4,
+    ETL_PLAY_N_STR = 5
+};
+
+#define ETL_PLAY_HAS_LENGTH 1u
+#define ETL_PLAY_PRESENT0   2u /* << i: string i present */
+
+typedef struct etl_play_hdr {
+    int64_t ts, user_id, session_id, item;
+    double length;
+    uint64_t rec_idx;
+    uint32_t file_idx;
+    uint32_t flags;
+    uint32_t len[ETL_PLAY_N_STR];
+    uint32_t size; /* of the whole record, padded */
+} etl_play_hdr;
+
+/* A loaded play's sort key and where its record lies. */
+typedef struct play_ref {
+    int64_t ts, user_id, session_id, item;
+    uint64_t rec_idx;
+    uint32_t file_idx;
+    uint32_t off; /* of the record in the bucket's bytes, / 8 */
+} play_ref;
+
+/* The bucket of a play: (year, month) of @p ts_ms times @p hash_slots
+ * (a power of two) plus a hash of ts. */
+uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots);
+
+/* Write a worker's buffered plays to its spill file. */
+LAKE_NODISCARD lake_status etl_spill_flush(etl_worker *w, lake_error *err);
+#endif

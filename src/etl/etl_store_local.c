@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* etl_store_local.c - the local-disk back end of etl_store.h: stage the
+ * run in LAKE/.sparkify-staging-<pid>-<ns>/, make it durable with one
+ * syncfs, publish each table with renameat2(RENAME_EXCHANGE). */
+#define _GNU_SOURCE 1 /* renameat2, RENAME_EXCHANGE, syncfs */
+#include "fmacros.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lake_common.h"
+#include "lake_output_impl.h"
+#include "storage/storage.h"
+#include "etl/etl_store.h"
+#include "lake_internal.h"
+
+#define OUT_BUF_BYTES (64 * 1024)
+#define MAX_PUBLISHED 16
+
+typedef struct published {
+    char name[64];
+    bool exchanged; /* else renamed: nothing was there before */
+} published;
+
+typedef struct local_store {
+    etl_store base;
+    char *lake;      /* as given */
+    char *staging;   /* LAKE/.sparkify-staging-... */
+    char *stage_name; /* .sparkify-staging-... */
+    int lake_fd, stage_fd;
+    bool fsync;
+    published pub[MAX_PUBLISHED];
+    size_t n_pub;
+} local_store;
+
+/* ---- staged outputs: plain files in the staging area, no temp name ---- */
+
+typedef struct staged_output {
+    lake_output base;
+    int fd;
+    char *path;
+    size_t buf_len;
+    char *buf;
+} staged_output;
+
+static lake_status staged_flush(staged_output *f, lake_error *err)
+{
+    size_t off = 0;
+    while (off < f->buf_len) {
+        const ssize_t w = write(f->fd, f->buf + off, f->buf_len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return lake_error_errno(err, errno, "etl: write %s", f->path);
+        }
+        off += (size_t)w;
+    }
+    f->buf_len = 0;
+    return LAKE_OK;
+}
+
+static lake_status staged_write(lake_output *o,
+                                const void *bytes,
+                                size_t n,
+                                lake_error *err)
+{
+    staged_output *f = (staged_output *)o;
+    const char *p = bytes;
+    if (!f->buf) {
+        f->buf = lake_malloc(o->alloc, OUT_BUF_BYTES);
+        if (!f->buf)
+            return lake_error_oom(err, "etl");
+    }
+    while (n > 0) {
+        if (f->buf_len == OUT_BUF_BYTES)
+            LAKE_TRY(staged_flush(f, err));
+        const size_t room = OUT_BUF_BYTES - f->buf_len;
+        const size_t k = n < room ? n : room;
+        memcpy(f->buf + f->buf_len, p, k);
+        f->buf_len += k;
+        p += k;
+        n -= k;
+    }
+    return LAKE_OK;
+}
+
+static lake_status staged_commit(lake_output *o, lake_error *err)
+{
+    staged_output *f = (staged_output *)o;
+    LAKE_TRY(staged_flush(f, err));
+    const int fd = f->fd;
+    f->fd = -1;
+    if (close(fd) != 0)
+        return lake_error_errno(err, errno, "etl: close %s", f->path);
+    return LAKE_OK;
+}
+
+static void staged_destroy(lake_output *o)
+{
+    staged_output *f = (staged_output *)o;
+    if (f->fd >= 0)
+        close(f->fd);
+    if (!o->committed && f->path)
+        unlink(f->path);
+    lake_free(o->alloc, f->buf);
+    lake_free(o->alloc, f->path);
+    lake_free(o->alloc, f);
+}
+
+static const lake_output_vtable staged_vtable = {staged_write, staged_commit,
+                                                 staged_destroy};
+
+/* mkdir every missing parent of @p path (the part before the last '/'). */
+static lake_status make_parents(char *path, lake_error *err)
+{
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return LAKE_OK;
+    *slash = '\0';
+    lake_status rc = LAKE_OK;
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        if (errno == ENOENT) {
+            rc = make_parents(path, err);
+            if (rc == LAKE_OK && mkdir(path, 0777) != 0 && errno != EEXIST)
+                rc = lake_error_errno(err, errno, "etl: mkdir %s", path);
+        } else {
+            rc = lake_error_errno(err, errno, "etl: mkdir %s", path);
+        }
+    }
+    *slash = '/';
+    return rc;
+}
+
+static lake_status local_create(etl_store *s,
+                                const char *rel_path,
+                                lake_output **out,
+                                lake_error *err)
+{
+    local_store *ls = (local_store *)s;
+    const lake_allocator *a = s->alloc;
+    *out = NULL;
+    staged_output *f = lake_malloc(a, sizeof(*f));
+    if (!f)
+        return lake_error_oom(err, "etl");
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    f->base.vt = &staged_vtable;
+    f->base.alloc = a;
+    const size_t n = strlen(ls->staging) + strlen(rel_path) + 2;
+    f->path = lake_malloc(a, n);
+    if (!f->path) {
+        lake_free(a, f);
+        return lake_error_oom(err, "etl");
+    }
+    snprintf(f->path, n, "%s/%s", ls->staging, rel_path);
+    f->base.name = f->path;
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+    f->fd = open(f->path, flags, 0666);
+    if (f->fd < 0 && errno == ENOENT) {
+        const lake_status rc = make_parents(f->path, err);
+        if (rc != LAKE_OK) {
+            lake_free(a, f->path);
+            lake_free(a, f);
+            return rc;
+        }
+        f->fd = open(f->path, flags, 0666);
+    }
+    if (f->fd < 0) {
+        const lake_status rc =
+            lake_error_errno(err, errno, "etl: create %s", f->path);
+        lake_free(a, f->path);
+        lake_free(a, f);
+        return rc;
+    }
+    *out = &f->base;
+    return LAKE_OK;
+}
+
+static lake_status local_scratch(etl_store *s,
+                                 const char *name,
+                                 int *fd,
+                                 lake_error *err)
+{
+    local_store *ls = (local_store *)s;
+    *fd = openat(ls->stage_fd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+                 0600);
+    if (*fd < 0)
+        return lake_error_errno(err, errno, "etl: create %s/%s",
+                                ls->staging, name);
+    return LAKE_OK;
+}
+
+static lake_status local_sync(etl_store *s, lake_error *err)
+{
+    local_store *ls = (local_store *)s;
+    if (ls->fsync && syncfs(ls->stage_fd) != 0)
+        return lake_error_errno(err, errno, "etl: syncfs %s", ls->staging);
+    return LAKE_OK;
+}
+
+static lake_status sync_lake_dir(local_store *ls, lake_error *err)
+{
+    if (ls->fsync && fsync(ls->lake_fd) != 0 && errno != EINVAL)
+        return lake_error_errno(err, errno, "etl: fsync folder %s", ls->lake);
+    return LAKE_OK;
+}
+
+static lake_status local_publish(etl_store *s,
+                                 const char *name,
+                                 lake_error *err)
+{
+    local_store *ls = (local_store *)s;
+    char from[4096];
+    if (ls->n_pub == MAX_PUBLISHED || strlen(name) >= sizeof(ls->pub[0].name))
+        return lake_error_set(err, LAKE_EINVAL, "etl: publish %s: too many",
+                              name);
+    snprintf(from, sizeof(from), "%s/%s", ls->stage_name, name);
+    published *p = &ls->pub[ls->n_pub];
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    if (renameat2(ls->lake_fd, from, ls->lake_fd, name, RENAME_EXCHANGE) ==
+        0) {
+        p->exchanged = true;
+    } else if (errno == ENOENT) {
+        if (renameat2(ls->lake_fd, from, ls->lake_fd, name,
+                      RENAME_NOREPLACE) != 0 &&
+            renameat(ls->lake_fd, from, ls->lake_fd, name) != 0)
+            return lake_error_errno(err, errno, "etl: publish %s/%s",
+                                    ls->lake, name);
+        p->exchanged = false;
+    } else {
+        return lake_error_errno(err, errno, "etl: publish %s/%s", ls->lake,
+                                name);
+    }
+    ls->n_pub++;
+    return sync_lake_dir(ls, err);
+}
+
+static int rm_entry(const char *path,
+                    const struct stat *st,
+                    int type,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void local_close(etl_store *s, bool ok)
+{
+    local_store *ls = (local_store *)s;
+    if (!ok) {
+        /* Put the previous lake back, newest first. */
+        char to[4096];
+        while (ls->n_pub > 0) {
+            const published *p = &ls->pub[--ls->n_pub];
+            snprintf(to, sizeof(to), "%s/%s", ls->stage_name, p->name);
+            if (p->exchanged)
+                renameat2(ls->lake_fd, to, ls->lake_fd, p->name,
+                          RENAME_EXCHANGE);
+            else
+                renameat(ls->lake_fd, p->name, ls->lake_fd, to);
+        }
+        if (ls->fsync && ls->lake_fd >= 0)
+            fsync(ls->lake_fd);
+    }
+    if (ls->stage_fd >= 0)
+        close(ls->stage_fd);
+    if (ls->staging)
+        remove_tree(ls->staging);
+    if (ls->lake_fd >= 0)
+        close(ls->lake_fd);
+    lake_free(s->alloc, ls->lake);
+    lake_free(s->alloc, ls->staging);
+    lake_free(s->alloc, ls->stage_name);
+    lake_free(s->alloc, ls);
+}
+
+static const etl_store_ops local_ops = {local_create, local_scratch,
+                                        local_sync, local_publish,
+                                        local_close};
+
+/* Remove staging folders of runs that are gone (killed or crashed). A
+ * folder of a live process other than us is left alone. */
+static void clean_leftovers(local_store *ls)
+{
+    const int fd = dup(ls->lake_fd);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    const size_t plen = strlen(ETL_STAGING_PREFIX);
+    char path[4096];
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ETL_STAGING_PREFIX, plen) != 0)
+            continue;
+        char *end = NULL;
+        const long pid = strtol(e->d_name + plen, &end, 10);
+        if (end == e->d_name + plen || *end != '-')
+            continue;
+        if (pid > 0 && pid != (long)getpid() &&
+            (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue; /* a live run owns it */
+        snprintf(path, sizeof(path), "%s/%s", ls->lake, e->d_name);
+        remove_tree(path);
+    }
+    closedir(d);
+}
+
+lake_status etl_store_open_local(const char *lake,
+                                 const lake_allocator *alloc,
+                                 bool fsync,
+                                 etl_store **out,
+                                 lake_error *err)
+{
+    *out = NULL;
+    local_store *ls = lake_malloc(alloc, sizeof(*ls));
+    if (!ls)
+        return lake_error_oom(err, "etl");
+    memset(ls, 0, sizeof(*ls));
+    ls->base.ops = &local_ops;
+    ls->base.alloc = alloc;
+    ls->lake_fd = -1;
+    ls->stage_fd = -1;
+    ls->fsync = fsync;
+    lake_status rc = LAKE_OK;
+    char name[128];
+    snprintf(name, sizeof(name), "%s%ld-%lld", ETL_STAGING_PREFIX,
+             (long)getpid(), (long long)lake_now_ns());
+    ls->lake = lake_strdup(alloc, lake);
+    ls->stage_name = lake_strdup(alloc, name);
+    const size_t n = strlen(lake) + strlen(name) + 2;
+    char *staging = lake_malloc(alloc, n);
+    if (!ls->lake || !ls->stage_name || !staging) {
+        lake_free(alloc, staging);
+        rc = lake_error_oom(err, "etl");
+        goto fail;
+    }
+    snprintf(staging, n, "%s/%s", lake, name);
+    rc = lake_mkdirs(lake, err);
+    if (rc != LAKE_OK) {
+        lake_free(alloc, staging);
+        goto fail;
+    }
+    ls->lake_fd = open(lake, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ls->lake_fd < 0) {
+        lake_free(alloc, staging);
+        rc = lake_error_errno(err, errno, "etl: open lake %s", lake);
+        goto fail;
+    }
+    clean_leftovers(ls);
+    if (mkdir(staging, 0777) != 0) {
+        rc = lake_error_errno(err, errno, "etl: mkdir %s", staging);
+        lake_free(alloc, staging);
+        goto fail;
+    }
+    ls->staging = staging;
+    ls->stage_fd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ls->stage_fd < 0) {
+        rc = lake_error_errno(err, errno, "etl: open %s", staging);
+        goto fail;
+    }
+    *out = &ls->base;
+    return LAKE_OK;
+fail:
+    local_close(&ls->base, false);
+    return rc;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* etl_util.c - the engine's plumbing: arena, vectors, paths and the
+ * worker threads that run each phase while the caller's thread reports
+ * progress. */
+#include "fmacros.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "lake_common.h"
+#include "ingest/ingest.h"
+#include "model/model.h"
+#include "etl/etl_internal.h"
+#include "lake_internal.h"
+
+#define ARENA_BLOCK_BYTES (1024 * 1024)
+
+struct etl_arena_block {
+    etl_arena_block *next;
+    size_t cap;
+    /* data follows, 16-aligned */
+};
+
+#define BLOCK_HDR ((sizeof(etl_arena_block) + 15) & ~(size_t)15)
+
+void etl_arena_init(etl_arena *a, const lake_allocator *alloc)
+{
+    a->alloc = alloc;
+    a->head = NULL;
+    a->used = 0;
+    a->cap = 0;
+}
+
+void etl_arena_free(etl_arena *a)
+{
+    etl_arena_block *b = a->head;
+    while (b) {
+        etl_arena_block *next = b->next;
+        lake_free(a->alloc, b);
+        b = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+    a->cap = 0;
+}
+
+char *etl_arena_dup(etl_arena *a, const char *p, size_t n)
+{
+    const size_t need = (n + 7) & ~(size_t)7;
+    if (need < n)
+        return NULL;
+    if (!a->head || a->cap - a->used < need) {
+        size_t cap = ARENA_BLOCK_BYTES;
+        if (need > cap)
+            cap = need;
+        etl_arena_block *b = lake_malloc(a->alloc, BLOCK_HDR + cap);
+        if (!b)
+            return NULL;
+        b->next = a->head;
+        b->cap = cap;
+        a->head = b;
+        a->used = 0;
+        a->cap = cap;
+    }
+    char *dst = (char *)a->head + BLOCK_HDR + a->used;
+    if (n)
+        memcpy(dst, p, n);
+    a->used += need;
+    return dst;
+}
+
+void etl_vec_init(etl_vec *v, const lake_allocator *alloc, size_t item)
+{
+    v->data = NULL;
+    v->n = 0;
+    v->cap = 0;
+    v->item = item;
+    v->alloc = alloc;
+}
+
+void etl_vec_free(etl_vec *v)
+{
+    lake_free(v->alloc, v->data);
+    v->data = NULL;
+    v->n = 0;
+    v->cap = 0;
+}
+
+lake_status etl_vec_reserve(etl_vec *v, size_t n)
+{
+    if (n <= v->cap)
+        return LAKE_OK;
+    size_t cap = v->cap ? v->cap : 16;
+    while (cap < n)
+        cap *= 2;
+    if (cap > SIZE_MAX / v->item)
+        return LAKE_ENOMEM;
+    char *p = lake_realloc(v->alloc, v->data, v->cap * v->item,
+                           cap * v->item);
+    if (!p)
+        return LAKE_ENOMEM;
+    v->data = p;
+    v->cap = cap;
+    return LAKE_OK;
+}
+
+void *etl_vec_push(etl_vec *v)
+{
+    if (v->n == v->cap && etl_vec_reserve(v, v->n + 1) != LAKE_OK)
+        return NULL;
+    return v->data + v->item * v->n++;
+}
+
+lake_status etl_join_path(lake_buf *out, const char *root, const char *rel)
+{
+    out->len = 0;
+    size_t rlen = strlen(root);
+    while (rlen > 1 && root[rlen - 1] == '/')
+        rlen--;
+    LAKE_TRY(lake_buf_append(out, root, rlen));
+    if (rlen == 0 || root[rlen - 1] != '/')
+        LAKE_TRY(lake_buf_append_byte(out, '/'));
+    LAKE_TRY(lake_buf_append(out, rel, strlen(rel) + 1));
+    out->len--; /* the NUL is kept but not counted */
+    return LAKE_OK;
+}
+
+/* ---- threads ---- */
+
+typedef struct thread_arg {
+    etl_worker *w;
+    etl_task_fn fn;
+} thread_arg;
+
+static void *thread_main(void *p)
+{
+    thread_arg *ta = p;
+    etl_worker *w = ta->w;
+    etl_ctx *c = w->ctx;
+    lake_error_clear(&w->err);
+    w->rc = ta->fn(w);
+    if (w->rc != LAKE_OK)
+        atomic_store(&c->abort, 1);
+    pthread_mutex_lock(&c->mu);
+    c->running--;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void report_progress(etl_ctx *c)
+{
+    const lake_etl_opts *o = c->opts;
+    if (!o->progress)
+        return;
+    lake_etl_progress p;
+    p.phase = c->phase;
+    p.files_done = atomic_load(&c->files_done);
+    p.files_total = (int64_t)(c->song_files.n_files + c->log_files.n_files);
+    p.bytes_read = atomic_load(&c->bytes_read);
+    p.bytes_total = c->song_files.total_bytes + c->log_files.total_bytes;
+    p.elapsed_s = (double)(lake_now_ns() - c->t0_ns) / 1e9;
+    o->progress(o->progress_ctx, &p);
+}
+
+lake_status etl_parallel(etl_ctx *c,
+                         const char *phase,
+                         etl_task_fn fn,
+                         lake_error *err)
+{
+    enum { MAX_THREADS = 256 };
+    pthread_t tids[MAX_THREADS];
+    thread_arg args[MAX_THREADS];
+    const int n = c->n_threads < MAX_THREADS ? c->n_threads : MAX_THREADS;
+    c->phase = phase;
+    atomic_store(&c->next_task, 0);
+    int started = 0;
+    int create_err = 0;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < n; i++) {
+        args[i].w = &c->workers[i];
+        args[i].fn = fn;
+        c->workers[i].rc = LAKE_OK;
+        c->running++;
+        const int e = pthread_create(&tids[i], NULL, thread_main, &args[i]);
+        if (e != 0) {
+            c->running--;
+            create_err = e;
+            atomic_store(&c->abort, 1);
+            break;
+        }
+        started++;
+    }
+    const int interval_ms =
+        c->opts->progress_interval_ms > 0 ? c->opts->progress_interval_ms
+                                          : 100;
+    while (c->running > 0) {
+        if (!c->opts->progress) {
+            pthread_cond_wait(&c->cv, &c->mu);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)interval_ms * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT) {
+            pthread_mutex_unlock(&c->mu);
+            report_progress(c);
+            pthread_mutex_lock(&c->mu);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    report_progress(c);
+    for (int i = 0; i < started; i++) {
+        if (c->workers[i].rc != LAKE_OK) {
+            if (err)
+                *err = c->workers[i].err;
+            return c->workers[i].rc;
+        }
+    }
+    if (create_err)
+        return lake_error_set(err, LAKE_ENOMEM,
+                              "etl: start worker thread: %s",
+                              strerror(create_err));
+    return LAKE_OK;
+}
