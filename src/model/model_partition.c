@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* model_partition.c - Hive partition folder names, escaped as Spark's
+ * ExternalCatalogUtils.escapePathName does, plus our rules for NUL, "."
+ * and "..", and overlong values. */
+#include "fmacros.h"
+
+#include <string.h>
+
+#include "lake_common.h"
+#include "model/model.h"
+#include "model/model_sha256.h"
+#include "lake_internal.h"
+
+#define HIVE_DEFAULT "__HIVE_DEFAULT_PARTITION__"
+#define MAX_VALUE_BYTES 200 /* escaped values longer than this are cut */
+#define HASH_HEX_DIGITS 16
+/* A folder name is at most NAME_MAX (255) bytes. A cut value takes at
+ * most MAX_VALUE_BYTES + 1 + HASH_HEX_DIGITS bytes, "=" one more. */
+#define MAX_COLUMN_BYTES (255 - 1 - MAX_VALUE_BYTES - 1 - HASH_HEX_DIGITS)
+
+static const char hex_upper[] = "0123456789ABCDEF";
+
+/* Spark's set (0x01-0x1F, "#%'*\/:=?\\ 0x7F {[]^) plus NUL. */
+static bool needs_escape(uint8_t c)
+{
+    if (c < 0x20 || c == 0x7F)
+        return true;
+    switch (c) {
+    case '"':
+    case '#':
+    case '%':
+    case '\'':
+    case '*':
+    case '/':
+    case ':':
+    case '=':
+    case '?':
+    case '\\':
+    case '{':
+    case '[':
+    case ']':
+    case '^':
+        return true;
+    default:
+        return false;
+    }
+}
+
+static size_t escaped_len(uint8_t c)
+{
+    return needs_escape(c) ? 3 : 1;
+}
+
+/* Append the escaped form of bytes [0, n) of @p s. */
+static lake_status append_escaped(lake_buf *out, const char *s, size_t n)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += escaped_len((uint8_t)s[i]);
+    LAKE_TRY(lake_buf_reserve(out, need));
+    char *p = out->data + out->len;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t c = (uint8_t)s[i];
+        if (needs_escape(c)) {
+            *p++ = '%';
+            *p++ = hex_upper[c >> 4];
+            *p++ = hex_upper[c & 0xF];
+        } else {
+            *p++ = (char)c;
+        }
+    }
+    out->len += need;
+    return LAKE_OK;
+}
+
+/* Append @p s escaped; "." and ".." become %2E and %2E%2E, and an escaped
+ * form longer than MAX_VALUE_BYTES is cut at a character boundary and
+ * suffixed with "~" and the first 16 hex digits of SHA-256(@p s). */
+static lake_status append_component(lake_buf *out, const char *s, size_t n)
+{
+    if ((n == 1 || n == 2) && memcmp(s, "..", n) == 0)
+        return lake_buf_append(out, n == 1 ? "%2E" : "%2E%2E", 3 * n);
+
+    /* Find the longest prefix [0, cut) whose escaped form fits and which
+     * ends before a UTF-8 lead byte (or ASCII). Invalid UTF-8 may have
+     * long runs of continuation bytes: after 3 of them any cut will do. */
+    size_t total = 0, cut = 0, run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t c = (uint8_t)s[i];
+        const bool cont = (c & 0xC0) == 0x80;
+        run = cont ? run + 1 : 0;
+        if (!cont || run > 3) {
+            if (total <= MAX_VALUE_BYTES)
+                cut = i;
+        }
+        total += escaped_len(c);
+    }
+    if (total <= MAX_VALUE_BYTES)
+        return append_escaped(out, s, n);
+
+    uint8_t md[LAKE_SHA256_BYTES];
+    lake_model_sha256(s, n, md);
+    char suffix[1 + HASH_HEX_DIGITS];
+    suffix[0] = '~';
+    for (int i = 0; i < HASH_HEX_DIGITS / 2; i++) {
+        suffix[1 + 2 * i] = "0123456789abcdef"[md[i] >> 4];
+        suffix[2 + 2 * i] = "0123456789abcdef"[md[i] & 0xF];
+    }
+    LAKE_TRY(append_escaped(out, s, cut));
+    return lake_buf_append(out, suffix, sizeof(suffix));
+}
+
+lake_status lake_partition_name(const char *column,
+                                lake_strview value,
+                                bool present,
+                                lake_buf *out)
+{
+    if (!column || !*column)
+        return LAKE_EINVAL;
+    const size_t old_len = out->len;
+    lake_status rc = append_component(out, column, strlen(column));
+    if (rc == LAKE_OK && out->len - old_len > MAX_COLUMN_BYTES)
+        rc = LAKE_EINVAL;
+    if (rc == LAKE_OK)
+        rc = lake_buf_append_byte(out, '=');
+    if (rc == LAKE_OK) {
+        if (!present || value.len == 0)
+            rc = lake_buf_append(out, HIVE_DEFAULT, sizeof(HIVE_DEFAULT) - 1);
+        else
+            rc = append_component(out, value.ptr, value.len);
+    }
+    if (rc != LAKE_OK)
+        out->len = old_len;
+    return rc;
+}
