@@ -117,6 +117,21 @@ LAKE_API LAKE_NODISCARD lake_status lake_output_commit(lake_output *o,
 /** Release @p o; an uncommitted output is discarded. NULL is a no-op. */
 LAKE_API void lake_output_free(lake_output *o);
 
+/** Open an output that keeps its bytes in memory (tests, fuzzers, callers
+ * that upload a whole file themselves). @p name is used in messages (NULL:
+ * "memory"); commit only marks the bytes complete.
+ * @return LAKE_OK or LAKE_ENOMEM. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_output_open_memory(const char *name,
+                        const lake_output_opts *opts,
+                        lake_output **out,
+                        lake_error *err);
+
+/** The bytes written so far to a memory output, borrowed until the next
+ * write or lake_output_free(); NULL (and *len = 0) for other outputs. */
+LAKE_API const void *lake_output_memory_bytes(const lake_output *o,
+                                              size_t *len);
+
 /* ------------------------------------------------------------------------
  * Parquet writer (src/parquet)
  * ---------------------------------------------------------------------- */
