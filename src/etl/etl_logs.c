@@ -454,7 +454,8 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
                    v->data, v->n * sizeof(etl_extent));
         c->all_ext.n += v->n;
     }
-    qsort(c->all_ext.data, c->all_ext.n, sizeof(etl_extent), cmp_ext);
+    if (c->all_ext.n > 1)
+        qsort(c->all_ext.data, c->all_ext.n, sizeof(etl_extent), cmp_ext);
     for (size_t i = 0; i < c->all_ext.n; i++) {
         const etl_extent *e = &ETL_VEC_AT(&c->all_ext, etl_extent, i);
         etl_bucket *last =

@@ -115,12 +115,6 @@ static lake_status read_one(etl_worker *w, uint32_t file_idx)
             LAKE_TRY(etl_quarantine_add(w, path, &rej, &w->err));
             continue;
         }
-        if (rec.year < INT32_MIN || rec.year > INT32_MAX) {
-            lake_strview raw = {"", 0};
-            LAKE_TRY(etl_quarantine_reason(w, path, 0, "out_of_range:year",
-                                           raw, &w->err));
-            continue;
-        }
         if (keep_song(w, &rec, file_idx, i) != LAKE_OK)
             return lake_error_set(&w->err, LAKE_ENOMEM,
                                   "etl: out of memory keeping songs of %s",
