@@ -357,11 +357,11 @@ static lake_status compress(lake_pq_writer *w,
         const size_t r = ZSTD_compressCCtx(w->zctx, w->cbuf.data, cap, src,
                                            n, w->zstd_level);
         if (ZSTD_isError(r)) {
-            const bool oom =
-                ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation;
-            return fail(w, err, oom ? LAKE_ENOMEM : LAKE_EINVAL,
-                        "zstd failed on %zu bytes: %s", n,
-                        ZSTD_getErrorName(r));
+            if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
+                return fail(w, err, LAKE_ENOMEM,
+                            "compress page: out of memory (zstd)");
+            return fail(w, err, LAKE_EINVAL, "zstd failed on %zu bytes: %s",
+                        n, ZSTD_getErrorName(r));
         }
         *out = w->cbuf.data;
         *out_len = r;
