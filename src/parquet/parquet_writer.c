@@ -172,7 +172,8 @@ static void stats_free(pq_stats *s)
 /* Unsigned byte-wise order of Parquet's BYTE_ARRAY. */
 static int cmp_bytes(const void *a, size_t na, const void *b, size_t nb)
 {
-    const int c = memcmp(a, b, LAKE_MIN(na, nb));
+    const size_t n = LAKE_MIN(na, nb);
+    const int c = n ? memcmp(a, b, n) : 0; /* an empty buffer may be NULL */
     if (c)
         return c;
     return na < nb ? -1 : na > nb;
