@@ -8,7 +8,8 @@
 
 /* songplay_id: the first 8 bytes, big-endian, of SHA-256 over the ASCII
  * text "user_id|session_id|item_in_session|ts" (decimal integers), with
- * the top bit cleared. "15|818|5|1542837407796" -> 345691552365851248. */
+ * the top bit cleared. "15|818|5|1542837407796" -> 345691552365851248.
+ * Never fails, never allocates, thread-safe. */
 int64_t lake_songplay_id(int64_t user_id,
                          int64_t session_id,
                          int64_t item_in_session,
@@ -25,7 +26,8 @@ typedef struct lake_time_parts {
 } lake_time_parts;
 
 /* Break @p ts_ms down (any int64 from year 1900 to 3000; floor division
- * for instants before 1970). */
+ * for instants before 1970). Proleptic Gregorian, integer arithmetic only
+ * (no TZ or locale); defined, without overflow, for every int64. */
 void lake_time_parts_of(int64_t ts_ms, lake_time_parts *out);
 
 /* Append the Hive partition folder name "<column>=<escaped value>" to
@@ -36,7 +38,13 @@ void lake_time_parts_of(int64_t ts_ms, lake_time_parts *out);
  * cut at a UTF-8 boundary and suffixed with "~" and 16 hex digits of its
  * SHA-256, so that no name exceeds 255 bytes; "." and ".." cannot occur
  * (they would need no escape, so they are escaped as %2E / %2E%2E). The
- * result never contains '/' and never names a path outside its table. */
+ * result never contains '/' and never names a path outside its table.
+ * Details: the hash suffix is lowercase hex of SHA-256 over the raw value
+ * bytes; the literal value __HIVE_DEFAULT_PARTITION__ is written as
+ * %5F_HIVE_DEFAULT_PARTITION__ so that it does not read back as NULL.
+ * @return LAKE_OK; LAKE_EINVAL for a NULL or empty @p column or one whose
+ * escaped form exceeds 37 bytes (the name must fit 255); LAKE_ENOMEM or
+ * LAKE_ETOOBIG from @p out, which is left as it was on any failure. */
 LAKE_NODISCARD lake_status lake_partition_name(const char *column,
                                                lake_strview value,
                                                bool present,
@@ -51,7 +59,9 @@ LAKE_NODISCARD lake_status lake_song_index_new(const lake_allocator *alloc,
 void lake_song_index_free(lake_song_index *idx);
 
 /* Add one row of the songs table (after last-wins de-duplication). The
- * index copies the bytes. */
+ * index copies the bytes into an arena of its own. On failure
+ * (LAKE_ENOMEM, or LAKE_ETOOBIG for absurd lengths) the index is as before
+ * the call. */
 LAKE_NODISCARD lake_status lake_song_index_add(lake_song_index *idx,
                                                lake_strview title,
                                                lake_strview artist_name,

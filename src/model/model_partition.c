@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* model_partition.c - Hive partition folder names, escaped as Spark's
  * ExternalCatalogUtils.escapePathName does, plus our rules for NUL, "."
- * and "..", and overlong values. */
+ * and "..", the literal text __HIVE_DEFAULT_PARTITION__, and overlong
+ * values. */
 #include "fmacros.h"
 
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "lake_internal.h"
 
 #define HIVE_DEFAULT "__HIVE_DEFAULT_PARTITION__"
+#define HIVE_DEFAULT_LITERAL "%5F_HIVE_DEFAULT_PARTITION__"
 #define MAX_VALUE_BYTES 200 /* escaped values longer than this are cut */
 #define HASH_HEX_DIGITS 16
 /* A folder name is at most NAME_MAX (255) bytes. A cut value takes at
@@ -110,6 +112,14 @@ static lake_status append_component(lake_buf *out, const char *s, size_t n)
     return lake_buf_append(out, suffix, sizeof(suffix));
 }
 
+/* The text __HIVE_DEFAULT_PARTITION__ itself would read back as NULL;
+ * readers compare the name before unescaping, so %5F keeps it a string. */
+static bool is_hive_default(lake_strview v)
+{
+    return v.len == sizeof(HIVE_DEFAULT) - 1 &&
+           memcmp(v.ptr, HIVE_DEFAULT, v.len) == 0;
+}
+
 lake_status lake_partition_name(const char *column,
                                 lake_strview value,
                                 bool present,
@@ -126,6 +136,9 @@ lake_status lake_partition_name(const char *column,
     if (rc == LAKE_OK) {
         if (!present || value.len == 0)
             rc = lake_buf_append(out, HIVE_DEFAULT, sizeof(HIVE_DEFAULT) - 1);
+        else if (is_hive_default(value))
+            rc = lake_buf_append(out, HIVE_DEFAULT_LITERAL,
+                                 sizeof(HIVE_DEFAULT_LITERAL) - 1);
         else
             rc = append_component(out, value.ptr, value.len);
     }

@@ -119,8 +119,13 @@ static void test_model_partition__dots_and_hostile_values(void **state)
     expect_name("x", sv("%2F"), "x=%252F");
     expect_name("x", sv("a=b"), "x=a%3Db");
     expect_name("x", sv("C:\\Windows"), "x=C%3A%5CWindows");
+    /* The literal text must not read back as NULL. */
     expect_name("x", sv("__HIVE_DEFAULT_PARTITION__"),
-                "x=__HIVE_DEFAULT_PARTITION__");
+                "x=%5F_HIVE_DEFAULT_PARTITION__");
+    expect_name("x", sv("__HIVE_DEFAULT_PARTITION__x"),
+                "x=__HIVE_DEFAULT_PARTITION__x");
+    expect_name("__HIVE_DEFAULT_PARTITION__", sv("v"),
+                "__HIVE_DEFAULT_PARTITION__=v");
     /* The column is escaped the same way. */
     expect_name("a/b=c", sv("v"), "a%2Fb%3Dc=v");
     expect_name("..", sv("v"), "%2E%2E=v");
