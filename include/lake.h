@@ -133,6 +133,207 @@ LAKE_API const void *lake_output_memory_bytes(const lake_output *o,
                                               size_t *len);
 
 /* ------------------------------------------------------------------------
+ * S3 (src/storage)
+ * ---------------------------------------------------------------------- */
+
+/** A connection pool to one S3 endpoint with its signing credentials.
+ * Requests are signed with AWS Signature Version 4. Not thread-safe. */
+typedef struct lake_s3_client lake_s3_client;
+
+/** How bucket names go into URLs. */
+typedef enum lake_s3_addressing {
+    LAKE_S3_ADDRESSING_AUTO = 0,   /* virtual-hosted on AWS, else path */
+    LAKE_S3_ADDRESSING_PATH = 1,   /* http://endpoint/bucket/key */
+    LAKE_S3_ADDRESSING_VIRTUAL = 2 /* http://bucket.endpoint/key */
+} lake_s3_addressing;
+
+/** Client options. Credentials are taken from the first source that has
+ * them: (1) access_key_id + secret_access_key below; (2) config_file, an
+ * INI file with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the
+ * lower-case aws_* names) in an [AWS] or [default] section (the course's
+ * dl.cfg); (3) the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN; (4) the profile (AWS_PROFILE, else "default") in
+ * AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials), then
+ * AWS_CONFIG_FILE (default ~/.aws/config, section "profile NAME").
+ * With none of them, client creation fails unless `anonymous` is set.
+ * Secrets are never copied into messages. */
+typedef struct lake_s3_opts {
+    const lake_allocator *alloc; /* NULL: the C library allocator */
+    const char *endpoint;  /* NULL: AWS_ENDPOINT_URL, else
+                              https://s3.<region>.amazonaws.com */
+    const char *region;    /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the
+                              profile's region, else us-east-1 */
+    lake_s3_addressing addressing; /* 0: AUTO */
+    const char *access_key_id;     /* NULL: use the chain above */
+    const char *secret_access_key;
+    const char *session_token;     /* NULL: none (or from the chain) */
+    const char *config_file;       /* NULL: none; a dl.cfg-style file */
+    const char *profile;           /* NULL: AWS_PROFILE, else default */
+    int anonymous;         /* 1: send unsigned requests (public buckets) */
+    int max_connections;   /* 0: 16 concurrent requests */
+    int max_retries;       /* 0: 4 retries after the first attempt;
+                              -1: none */
+    int retry_base_ms;     /* 0: 100 ms, doubled per retry, with jitter */
+    int timeout_ms;        /* 0: 30 s without progress fails an attempt */
+} lake_s3_opts;            /* {0} means all defaults */
+
+/** Create a client. No request is sent.
+ * @param opts may be NULL for defaults.
+ * @return LAKE_OK, LAKE_EINVAL (bad endpoint, no credentials, unreadable
+ *         config file) or LAKE_ENOMEM. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_s3_client_new(const lake_s3_opts *opts,
+                   lake_s3_client **out,
+                   lake_error *err);
+
+/** Release @p c and its connections. NULL is a no-op. */
+LAKE_API void lake_s3_client_free(lake_s3_client *c);
+
+/** Split "s3://bucket/key/prefix" into its parts.
+ * @param bucket receives the bucket (NUL-terminated) if it fits in
+ *        @p bucket_size bytes.
+ * @param key receives a pointer into @p uri just after "bucket/" (may
+ *        point at "").
+ * @return LAKE_OK or LAKE_EINVAL when @p uri is not an s3:// URI. */
+LAKE_API LAKE_NODISCARD lake_status lake_s3_parse_uri(const char *uri,
+                                                      char *bucket,
+                                                      size_t bucket_size,
+                                                      const char **key,
+                                                      lake_error *err);
+
+/** One object of a listing, or one multipart upload. */
+typedef struct lake_s3_object {
+    char *key;          /* decoded, NUL-terminated, owned by the list */
+    char *upload_id;    /* lake_s3_list_uploads() only; else NULL */
+    int64_t size_bytes; /* lake_s3_list_objects() only */
+} lake_s3_object;
+
+typedef struct lake_s3_object_list {
+    lake_s3_object *objects; /* in the server's order (byte order) */
+    size_t n_objects;
+    int64_t total_bytes;
+    const lake_allocator *alloc;
+} lake_s3_object_list;
+
+/** List every object whose key starts with @p prefix (ListObjectsV2,
+ * recursive, following NextContinuationToken; keys are requested URL
+ * encoded and decoded here).
+ * @param max_keys page size; 0 means 1000.
+ * @return LAKE_OK, LAKE_EREMOTE, LAKE_ENET, LAKE_EPARSE or LAKE_ENOMEM. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_s3_list_objects(lake_s3_client *c,
+                     const char *bucket,
+                     const char *prefix,
+                     int max_keys,
+                     lake_s3_object_list *out,
+                     lake_error *err);
+
+/** List the multipart uploads in progress under @p prefix (may be NULL).
+ * Each entry has key and upload_id. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_s3_list_uploads(lake_s3_client *c,
+                     const char *bucket,
+                     const char *prefix,
+                     lake_s3_object_list *out,
+                     lake_error *err);
+
+/** Release the entries of @p list. NULL and empty lists are no-ops. */
+LAKE_API void lake_s3_object_list_free(lake_s3_object_list *list);
+
+/** Receives one object of lake_s3_get_many(): @p data has @p len bytes
+ * followed by at least 64 (LAKE_READ_PADDING) readable zero bytes, and is
+ * valid only during the call. Return non-OK (and fill @p err) to stop. */
+typedef lake_status (*lake_s3_get_fn)(void *ctx,
+                                      size_t index,
+                                      const char *data,
+                                      size_t len,
+                                      lake_error *err);
+
+/** GET @p n_keys objects concurrently on kept-alive connections (up to
+ * max_connections at a time) and hand each to @p fn, in completion
+ * order, with its index in @p keys. Failed attempts are retried; the
+ * first failure that is not retried stops the run.
+ * @param max_bytes per object; 0 means 1 GiB. Larger is LAKE_ETOOBIG.
+ * @return LAKE_OK, LAKE_EREMOTE (e.g. NoSuchKey), LAKE_ENET,
+ *         LAKE_ETOOBIG, LAKE_ENOMEM or the callback's status. */
+LAKE_API LAKE_NODISCARD lake_status lake_s3_get_many(lake_s3_client *c,
+                                                     const char *bucket,
+                                                     const char *const *keys,
+                                                     size_t n_keys,
+                                                     size_t max_bytes,
+                                                     lake_s3_get_fn fn,
+                                                     void *ctx,
+                                                     lake_error *err);
+
+/** GET one object into a new buffer (padded as for lake_s3_get_many);
+ * free it with lake_s3_buffer_free(c, data). */
+LAKE_API LAKE_NODISCARD lake_status lake_s3_get_object(lake_s3_client *c,
+                                                       const char *bucket,
+                                                       const char *key,
+                                                       size_t max_bytes,
+                                                       char **data,
+                                                       size_t *len,
+                                                       lake_error *err);
+
+/** Free a buffer returned by lake_s3_get_object(). NULL is a no-op. */
+LAKE_API void lake_s3_buffer_free(lake_s3_client *c, char *data);
+
+/** PUT one object in a single request (up to 5 GiB; use an S3 output
+ * for large or streamed data). */
+LAKE_API LAKE_NODISCARD lake_status lake_s3_put_object(lake_s3_client *c,
+                                                       const char *bucket,
+                                                       const char *key,
+                                                       const void *data,
+                                                       size_t len,
+                                                       lake_error *err);
+
+/** Delete @p n_keys objects with DeleteObjects (1000 per request, with
+ * Content-MD5). Missing keys are not an error; a per-key error is
+ * LAKE_EREMOTE naming the first failed key. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_s3_delete_objects(lake_s3_client *c,
+                       const char *bucket,
+                       const char *const *keys,
+                       size_t n_keys,
+                       lake_error *err);
+
+/** Abort one multipart upload (AbortMultipartUpload). */
+LAKE_API LAKE_NODISCARD lake_status
+lake_s3_abort_upload(lake_s3_client *c,
+                     const char *bucket,
+                     const char *key,
+                     const char *upload_id,
+                     lake_error *err);
+
+/** Create @p bucket (CreateBucket); an existing bucket we own is fine. */
+LAKE_API LAKE_NODISCARD lake_status lake_s3_create_bucket(lake_s3_client *c,
+                                                          const char *bucket,
+                                                          lake_error *err);
+
+typedef struct lake_s3_output_opts {
+    size_t part_size_bytes; /* 0: 8 MiB; objects up to this size go in
+                               one PUT, larger ones in parts of this size
+                               (S3 wants >= 5 MiB but for the last) */
+    int parallel_parts;     /* 0: 4 parts buffered and sent at once */
+} lake_s3_output_opts;      /* {0} means all defaults */
+
+/** Open an output to s3://@p bucket/@p key. Bytes are buffered up to one
+ * part; a small object is sent with one PUT on commit, a large one as a
+ * multipart upload whose parts go out concurrently. Commit completes the
+ * upload; lake_output_free() of an uncommitted output, or any failure,
+ * aborts it, so no multipart upload is left behind. The object appears
+ * only on a successful commit. @p c must outlive the output.
+ * @param opts may be NULL for defaults.
+ * @return LAKE_OK, LAKE_EINVAL or LAKE_ENOMEM. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_output_open_s3(lake_s3_client *c,
+                    const char *bucket,
+                    const char *key,
+                    const lake_s3_output_opts *opts,
+                    lake_output **out,
+                    lake_error *err);
+
+/* ------------------------------------------------------------------------
  * Parquet writer (src/parquet)
  * ---------------------------------------------------------------------- */
 
