@@ -36,10 +36,13 @@ class Table:
         self.rows: int = spec["rows"]
         self.codec: str = spec["codec"]
         self.columns: list[dict[str, Any]] = spec["columns"]
+        self._expected: dict[int, list[Norm]] = {}
 
     def expected(self, j: int) -> list[Norm]:
-        col = self.columns[j]
-        return [_norm_expected(col["type"], v) for v in col["values"]]
+        if j not in self._expected:
+            col = self.columns[j]
+            self._expected[j] = [_norm_expected(col["type"], v) for v in col["values"]]
+        return self._expected[j]
 
 
 def _norm_double(x: float) -> Norm:
@@ -258,8 +261,9 @@ def spark() -> Iterator[Any]:
         .config("spark.sql.shuffle.partitions", "1")
         .getOrCreate()
     )
+    # Not stopped here: getOrCreate() shares one session with any other
+    # test module of the run, and the JVM ends with the interpreter.
     yield session
-    session.stop()
 
 
 SPARK_TYPES = {
