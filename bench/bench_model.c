@@ -13,7 +13,7 @@
 #include "model/model.h"
 
 #define N_SONGS 100000
-#define N_KEYS  1024 /* distinct lookups, cycled */
+#define N_QUERIES 65536 /* distinct lookups (a power of two) */
 
 static volatile int64_t sink;
 
@@ -90,30 +90,43 @@ int main(int argc, char **argv)
     printf("song_index_add   %8.1f ns (100k songs, with snprintf)\n",
            ns_per(t0, N_SONGS));
 
-    lake_strview keys_t[N_KEYS], keys_a[N_KEYS];
-    double lens[N_KEYS];
-    for (int k = 0; k < N_KEYS; k++) {
+    /* Queries live in one buffer, as a parsed batch of events does. */
+    static char qbuf[N_QUERIES * 48];
+    static lake_strview keys_t[N_QUERIES], keys_a[N_QUERIES];
+    static double lens[N_QUERIES];
+    size_t qpos = 0;
+    for (int k = 0; k < N_QUERIES; k++) {
         const int i = (int)(((unsigned)k * 2654435761u) % N_SONGS);
-        keys_t[k] = (lake_strview){titles[i], strlen(titles[i])};
-        keys_a[k] = (lake_strview){artists[i], strlen(artists[i])};
+        const size_t lt = strlen(titles[i]), la = strlen(artists[i]);
+        memcpy(qbuf + qpos, titles[i], lt);
+        keys_t[k] = (lake_strview){qbuf + qpos, lt};
+        memcpy(qbuf + qpos + lt, artists[i], la);
+        keys_a[k] = (lake_strview){qbuf + qpos + lt, la};
+        qpos += lt + la;
         lens[k] = 180.0 + i % 97;
     }
-    lake_strview sid, aid;
-    t0 = cpu_ns();
-    for (int64_t i = 0; i < n; i++) {
-        const int k = (int)(i & (N_KEYS - 1));
-        acc += lake_song_index_match(idx, keys_t[k], keys_a[k], lens[k], &sid,
-                                     &aid);
+    const int hot_sets[] = {16, 1024, N_QUERIES};
+    for (size_t h = 0; h < LAKE_ARRAY_LEN(hot_sets); h++) {
+        const int64_t mask = hot_sets[h] - 1;
+        lake_strview sid, aid;
+        t0 = cpu_ns();
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t k = i & mask;
+            acc += lake_song_index_match(idx, keys_t[k], keys_a[k], lens[k],
+                                         &sid, &aid);
+        }
+        printf("match hit  %6d distinct %8.1f ns\n", hot_sets[h],
+               ns_per(t0, n));
+        t0 = cpu_ns();
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t k = i & mask;
+            acc += lake_song_index_match(idx, keys_t[k],
+                                         keys_a[(k + 1) & mask], lens[k],
+                                         &sid, &aid);
+        }
+        printf("match miss %6d distinct %8.1f ns\n", hot_sets[h],
+               ns_per(t0, n));
     }
-    printf("match (hit)      %8.1f ns\n", ns_per(t0, n));
-    t0 = cpu_ns();
-    for (int64_t i = 0; i < n; i++) {
-        const int k = (int)(i & (N_KEYS - 1));
-        acc += lake_song_index_match(idx, keys_t[k], keys_a[(k + 1) &
-                                                            (N_KEYS - 1)],
-                                     lens[k], &sid, &aid);
-    }
-    printf("match (miss)     %8.1f ns\n", ns_per(t0, n));
     lake_song_index_free(idx);
     sink = acc;
     return 0;

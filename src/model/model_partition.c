@@ -22,30 +22,14 @@
 
 static const char hex_upper[] = "0123456789ABCDEF";
 
-/* Spark's set (0x01-0x1F, "#%'*\/:=?\\ 0x7F {[]^) plus NUL. */
+/* Spark's set (0x01-0x1F, "#%'*\/:=?\\ 0x7F {[]^) plus NUL, as a bitmap
+ * of the bytes below 128: bit c of word c / 64. */
+static const uint64_t escape_bits[2] = {UINT64_C(0xa40084acffffffff),
+                                        UINT64_C(0x8800000078000000)};
+
 static bool needs_escape(uint8_t c)
 {
-    if (c < 0x20 || c == 0x7F)
-        return true;
-    switch (c) {
-    case '"':
-    case '#':
-    case '%':
-    case '\'':
-    case '*':
-    case '/':
-    case ':':
-    case '=':
-    case '?':
-    case '\\':
-    case '{':
-    case '[':
-    case ']':
-    case '^':
-        return true;
-    default:
-        return false;
-    }
+    return c < 128 && (escape_bits[c >> 6] >> (c & 63)) & 1;
 }
 
 static size_t escaped_len(uint8_t c)
@@ -53,12 +37,12 @@ static size_t escaped_len(uint8_t c)
     return needs_escape(c) ? 3 : 1;
 }
 
-/* Append the escaped form of bytes [0, n) of @p s. */
-static lake_status append_escaped(lake_buf *out, const char *s, size_t n)
+/* Append the escaped form of bytes [0, n) of @p s, @p need bytes long. */
+static lake_status append_escaped(lake_buf *out,
+                                  const char *s,
+                                  size_t n,
+                                  size_t need)
 {
-    size_t need = 0;
-    for (size_t i = 0; i < n; i++)
-        need += escaped_len((uint8_t)s[i]);
     LAKE_TRY(lake_buf_reserve(out, need));
     char *p = out->data + out->len;
     for (size_t i = 0; i < n; i++) {
@@ -86,19 +70,19 @@ static lake_status append_component(lake_buf *out, const char *s, size_t n)
     /* Find the longest prefix [0, cut) whose escaped form fits and which
      * ends before a UTF-8 lead byte (or ASCII). Invalid UTF-8 may have
      * long runs of continuation bytes: after 3 of them any cut will do. */
-    size_t total = 0, cut = 0, run = 0;
+    size_t total = 0, cut = 0, cut_total = 0, run = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t c = (uint8_t)s[i];
         const bool cont = (c & 0xC0) == 0x80;
         run = cont ? run + 1 : 0;
-        if (!cont || run > 3) {
-            if (total <= MAX_VALUE_BYTES)
-                cut = i;
+        if ((!cont || run > 3) && total <= MAX_VALUE_BYTES) {
+            cut = i;
+            cut_total = total;
         }
         total += escaped_len(c);
     }
     if (total <= MAX_VALUE_BYTES)
-        return append_escaped(out, s, n);
+        return append_escaped(out, s, n, total);
 
     uint8_t md[LAKE_SHA256_BYTES];
     lake_model_sha256(s, n, md);
@@ -108,7 +92,7 @@ static lake_status append_component(lake_buf *out, const char *s, size_t n)
         suffix[1 + 2 * i] = "0123456789abcdef"[md[i] >> 4];
         suffix[2 + 2 * i] = "0123456789abcdef"[md[i] & 0xF];
     }
-    LAKE_TRY(append_escaped(out, s, cut));
+    LAKE_TRY(append_escaped(out, s, cut, cut_total));
     return lake_buf_append(out, suffix, sizeof(suffix));
 }
 
