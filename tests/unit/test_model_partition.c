@@ -210,6 +210,79 @@ static void test_model_partition__long_values(void **state)
     lake_buf_reset(&prev);
 }
 
+static int hex_digit(char c)
+{
+    return c <= '9' ? c - '0' : c - 'A' + 10;
+}
+
+/* Random values: the name is a single safe path component, short values
+ * unescape back to themselves (as Spark's unescapePathName does), and
+ * distinct values give distinct names. */
+static void test_model_partition__random_values(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static char names[N][256];
+    static size_t name_lens[N];
+    static char values[N][600];
+    static size_t value_lens[N];
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+    lake_buf b;
+    lake_buf_init(&b, NULL, 0);
+    for (int k = 0; k < N; k++) {
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        size_t len = (size_t)(rng >> 33) % (k % 10 == 0 ? 600 : 40);
+        /* Mostly bytes from a small alphabet, so that collisions of
+         * prefixes are likely; sometimes any byte. */
+        for (size_t i = 0; i < len; i++) {
+            rng = rng * 6364136223846793005u + 1442695040888963407u;
+            const uint8_t r = (uint8_t)(rng >> 56);
+            values[k][i] = (char)(k % 3 == 0 ? r : "a/.%\xc3\xa9=~"[r % 8]);
+        }
+        if (k % 7 == 0 && len > 0) /* long runs of one value */
+            memset(values[k], values[k][0], len);
+        value_lens[k] = len;
+        const lake_strview v = {values[k], len};
+        name_of(&b, "c", v, true);
+        assert_true(b.len <= 255);
+        assert_false(has_slash_or_nul(b.data, b.len));
+        assert_memory_equal(b.data, "c=", 2);
+        const char *e = b.data + 2;
+        const size_t e_len = b.len - 2;
+        assert_false(e_len == 1 && e[0] == '.');
+        assert_false(e_len == 2 && e[0] == '.' && e[1] == '.');
+        memcpy(names[k], b.data, b.len);
+        name_lens[k] = b.len;
+        if (len == 0 || e_len > 200)
+            continue;
+        char back[600];
+        size_t n = 0;
+        for (size_t i = 0; i < e_len; i++) {
+            if (e[i] == '%') {
+                assert_true(i + 2 < e_len);
+                back[n++] = (char)(hex_digit(e[i + 1]) << 4 |
+                                   hex_digit(e[i + 2]));
+                i += 2;
+            } else {
+                back[n++] = e[i];
+            }
+        }
+        assert_int_equal(n, len);
+        assert_memory_equal(back, values[k], len);
+    }
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++) {
+            const bool same_value = value_lens[i] == value_lens[j] &&
+                                    memcmp(values[i], values[j],
+                                           value_lens[i]) == 0;
+            const bool same_name = name_lens[i] == name_lens[j] &&
+                                   memcmp(names[i], names[j],
+                                          name_lens[i]) == 0;
+            assert_true(same_value == same_name);
+        }
+    lake_buf_reset(&b);
+}
+
 static void test_model_partition__bad_column(void **state)
 {
     (void)state;
@@ -278,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_model_partition__every_byte),
         cmocka_unit_test(test_model_partition__dots_and_hostile_values),
         cmocka_unit_test(test_model_partition__long_values),
+        cmocka_unit_test(test_model_partition__random_values),
         cmocka_unit_test(test_model_partition__bad_column),
         cmocka_unit_test(test_model_partition__appends_and_rolls_back),
         cmocka_unit_test(test_model_partition__oom_sweep),

@@ -161,8 +161,13 @@ static void test_model_song_index__byte_exact_keys(void **state)
     /* Title and artist do not run together. */
     assert_string_equal(match(idx, "Caf\xc3\xa9" "Bj", "\xc3\xb6rk", 10.0),
                         "");
-    /* Empty strings are keys like any other. */
+    /* Empty strings are keys like any other, whatever their pointer. */
     assert_string_equal(match(idx, "", "", 5.0), "SO2");
+    const lake_strview none = {NULL, 0};
+    lake_strview s0, a0;
+    assert_true(lake_song_index_match(idx, none, none, 5.0, &s0, &a0));
+    assert_int_equal(s0.len, 3);
+    assert_memory_equal(s0.ptr, "SO2", 3);
     /* Embedded NUL bytes are compared too. */
     lake_error err;
     assert_int_equal(lake_song_index_add(idx, (lake_strview){"a\0b", 3},
