@@ -421,6 +421,147 @@ LAKE_API int64_t lake_pq_writer_rows(const lake_pq_writer *w);
 /** Release @p w. It does not touch the output. NULL is a no-op. */
 LAKE_API void lake_pq_writer_free(lake_pq_writer *w);
 
+/* ------------------------------------------------------------------------
+ * Arrow export (src/arrow): typed records as Arrow record batches
+ * ---------------------------------------------------------------------- */
+
+/* The Arrow C Data and C Stream Interfaces, copied from the Arrow
+ * specification (format/CDataInterface, format/CStreamInterface). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE           2
+#define ARROW_FLAG_MAP_KEYS_SORTED    4
+
+struct ArrowSchema {
+    /* Array type description */
+    const char *format;
+    const char *name;
+    const char *metadata;
+    int64_t flags;
+    int64_t n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+
+    /* Release callback */
+    void (*release)(struct ArrowSchema *);
+    /* Opaque producer-specific data */
+    void *private_data;
+};
+
+struct ArrowArray {
+    /* Array data description */
+    int64_t length;
+    int64_t null_count;
+    int64_t offset;
+    int64_t n_buffers;
+    int64_t n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+
+    /* Release callback */
+    void (*release)(struct ArrowArray *);
+    /* Opaque producer-specific data */
+    void *private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+    /* The stream's type (the same for every array); 0 or an errno code.
+     * The schema must be released independently of the stream. */
+    int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+    /* The next array; 0 with out->release == NULL at the end, or an errno
+     * code. The array must be released independently of the stream. */
+    int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+    /* Text of the last error, valid until the next call, or NULL. Only
+     * after a call returned non-zero. */
+    const char *(*get_last_error)(struct ArrowArrayStream *);
+    /* Release the stream's own resources (not the arrays it gave out). */
+    void (*release)(struct ArrowArrayStream *);
+    /* Opaque producer-specific data */
+    void *private_data;
+};
+
+#endif /* ARROW_C_STREAM_INTERFACE */
+
+/** What a file holds. */
+typedef enum lake_arrow_kind {
+    LAKE_ARROW_SONGS = 0, /* song metadata records */
+    LAKE_ARROW_EVENTS = 1 /* app event records */
+} lake_arrow_kind;
+
+typedef struct lake_arrow_opts {
+    const lake_allocator *alloc; /* NULL: the C library allocator; it must
+                                    outlive the stream and every batch */
+    int64_t batch_rows;          /* 0: 32768 rows a batch at most */
+    size_t max_bytes;            /* 0: 4 GiB of (decompressed) input;
+                                    beyond it LAKE_ETOOBIG */
+    int gzip;                    /* 0: gzip when `source` ends in ".gz"
+                                    (as the native engine decides);
+                                    1: always; -1: never */
+} lake_arrow_opts;               /* {0} means all defaults */
+
+/** Read the records of one input file held in memory and hand them out as
+ * an Arrow C stream of record batches (struct arrays, format "+s"), parsed
+ * lazily batch by batch with the same record reader as the native engine.
+ *
+ * Every row is either a record or a rejected record. Columns, all
+ * nullable, in this order:
+ * - both kinds start with `source` (utf8, @p source on every row) and
+ *   `rec` (int64, 0-based index of the record or reject within the file:
+ *   with `source`, the input-order key) and end with `line` (int64),
+ *   `reason` (utf8) and `raw` (utf8, invalid UTF-8 replaced by U+FFFD as
+ *   in _quarantine/), which are NULL on record rows and set on reject rows
+ *   (whose other columns are NULL).
+ * - LAKE_ARROW_SONGS: song_id, title, artist_id, artist_name,
+ *   artist_location (utf8; "" is NULL), duration (double), year (int32;
+ *   0 is NULL), artist_latitude, artist_longitude (double).
+ * - LAKE_ARROW_EVENTS: ts (int64, epoch ms), start_time (timestamp[us,
+ *   UTC], "tsu:UTC"), session_id, item_in_session, user_id (int64), page,
+ *   level, first_name, last_name, gender, location, user_agent, song,
+ *   artist (utf8; "" is NULL in level ... user_agent), length (double),
+ *   songplay_id (int64, lake_songplay rule) and hour, day, week, month,
+ *   year, weekday (int32, UTC); the last seven are set on NextSong rows
+ *   only. Events without a user feed no table and are left out.
+ *
+ * @param data  @p len bytes (copied; the caller keeps ownership). May be
+ *              NULL when @p len is 0.
+ * @param source the file's name for the `source` column and .gz detection
+ *              (copied), e.g. "INPUT/log_data/2018/11/x.json"; not NULL.
+ * @param opts  may be NULL for defaults.
+ * @param out   receives the stream; release it with out->release(). Each
+ *              batch is released on its own, before or after the stream.
+ * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM, LAKE_ETOOBIG or LAKE_EPARSE
+ *         (corrupt gzip data). Errors during get_next are returned as
+ *         errno codes with get_last_error() text; bad records are never
+ *         errors, they are reject rows. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_arrow_read_records(lake_arrow_kind kind,
+                        const void *data,
+                        size_t len,
+                        const char *source,
+                        const lake_arrow_opts *opts,
+                        struct ArrowArrayStream *out,
+                        lake_error *err);
+
+/** Like lake_arrow_read_records() over the local file @p path, read as the
+ * native engine reads it (gzip by name).
+ * @param source the `source` column's value; NULL means @p path.
+ * @return also LAKE_EIO naming the file. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_arrow_read_file(lake_arrow_kind kind,
+                     const char *path,
+                     const char *source,
+                     const lake_arrow_opts *opts,
+                     struct ArrowArrayStream *out,
+                     lake_error *err);
+
 /* @@INGEST@@ (section owned by src/ingest) */
 
 /* ------------------------------------------------------------------------

@@ -1,0 +1,933 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arrow_export.c - the ingest record reader behind an Arrow C stream: one
+ * input file's records and rejects as Arrow record batches, built column
+ * by column and handed over without copies (pyarrow, Spark mapInArrow).
+ *
+ * Memory: every batch owns its buffers (one private block per column, so
+ * that a consumer may move a child out and release it alone); the stream
+ * owns a padded copy of the input and the reader. Both release through
+ * the allocator given in the options. */
+#include "fmacros.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lake_common.h"
+#include "ingest/ingest.h"
+#include "model/model.h"
+#include "arrow/arrow_export.h"
+#include "lake_internal.h"
+
+#define DEFAULT_MAX_BYTES ((size_t)4 << 30)
+
+/* ---- column layouts ---- */
+
+typedef enum col_type {
+    COL_UTF8, /* "u": validity, int32 offsets, data */
+    COL_I64,  /* "l" */
+    COL_I32,  /* "i" */
+    COL_F64,  /* "g" */
+    COL_TS_US /* "tsu:UTC": int64 microseconds */
+} col_type;
+
+typedef struct col_def {
+    const char *name;
+    col_type type;
+} col_def;
+
+enum song_col {
+    SC_SOURCE,
+    SC_REC,
+    SC_SONG_ID,
+    SC_TITLE,
+    SC_ARTIST_ID,
+    SC_ARTIST_NAME,
+    SC_ARTIST_LOCATION,
+    SC_DURATION,
+    SC_YEAR,
+    SC_LATITUDE,
+    SC_LONGITUDE,
+    SC_LINE,
+    SC_REASON,
+    SC_RAW,
+    SC_COUNT
+};
+
+static const col_def song_cols[SC_COUNT] = {
+    {"source", COL_UTF8},          {"rec", COL_I64},
+    {"song_id", COL_UTF8},         {"title", COL_UTF8},
+    {"artist_id", COL_UTF8},       {"artist_name", COL_UTF8},
+    {"artist_location", COL_UTF8}, {"duration", COL_F64},
+    {"year", COL_I32},             {"artist_latitude", COL_F64},
+    {"artist_longitude", COL_F64}, {"line", COL_I64},
+    {"reason", COL_UTF8},          {"raw", COL_UTF8},
+};
+
+enum event_col {
+    EC_SOURCE,
+    EC_REC,
+    EC_TS,
+    EC_START_TIME,
+    EC_SESSION_ID,
+    EC_ITEM,
+    EC_USER_ID,
+    EC_PAGE,
+    EC_LEVEL,
+    EC_FIRST_NAME,
+    EC_LAST_NAME,
+    EC_GENDER,
+    EC_LOCATION,
+    EC_USER_AGENT,
+    EC_SONG,
+    EC_ARTIST,
+    EC_LENGTH,
+    EC_SONGPLAY_ID,
+    EC_HOUR,
+    EC_DAY,
+    EC_WEEK,
+    EC_MONTH,
+    EC_YEAR,
+    EC_WEEKDAY,
+    EC_LINE,
+    EC_REASON,
+    EC_RAW,
+    EC_COUNT
+};
+
+static const col_def event_cols[EC_COUNT] = {
+    {"source", COL_UTF8},       {"rec", COL_I64},
+    {"ts", COL_I64},            {"start_time", COL_TS_US},
+    {"session_id", COL_I64},    {"item_in_session", COL_I64},
+    {"user_id", COL_I64},       {"page", COL_UTF8},
+    {"level", COL_UTF8},        {"first_name", COL_UTF8},
+    {"last_name", COL_UTF8},    {"gender", COL_UTF8},
+    {"location", COL_UTF8},     {"user_agent", COL_UTF8},
+    {"song", COL_UTF8},         {"artist", COL_UTF8},
+    {"length", COL_F64},        {"songplay_id", COL_I64},
+    {"hour", COL_I32},          {"day", COL_I32},
+    {"week", COL_I32},          {"month", COL_I32},
+    {"year", COL_I32},          {"weekday", COL_I32},
+    {"line", COL_I64},          {"reason", COL_UTF8},
+    {"raw", COL_UTF8},
+};
+
+static const col_def *cols_of(lake_arrow_kind kind, size_t *n)
+{
+    if (kind == LAKE_ARROW_SONGS) {
+        *n = SC_COUNT;
+        return song_cols;
+    }
+    *n = EC_COUNT;
+    return event_cols;
+}
+
+size_t lake_arrow_n_columns(lake_arrow_kind kind)
+{
+    size_t n;
+    (void)cols_of(kind, &n);
+    return n;
+}
+
+const char *lake_arrow_column_name(lake_arrow_kind kind, size_t i)
+{
+    size_t n;
+    const col_def *c = cols_of(kind, &n);
+    return i < n ? c[i].name : NULL;
+}
+
+static const char *format_of(col_type t)
+{
+    switch (t) {
+    case COL_UTF8:
+        return "u";
+    case COL_I64:
+        return "l";
+    case COL_I32:
+        return "i";
+    case COL_F64:
+        return "g";
+    case COL_TS_US:
+        return "tsu:UTC";
+    }
+    return "n";
+}
+
+static size_t width_of(col_type t)
+{
+    return t == COL_I32 ? 4 : 8;
+}
+
+/* ---- schema ---- */
+
+typedef struct schema_priv {
+    const lake_allocator *alloc;
+    struct ArrowSchema *kids;  /* n_children of them */
+    struct ArrowSchema **ptrs; /* pointers to kids */
+} schema_priv;
+
+static void release_child_schema(struct ArrowSchema *s)
+{
+    s->release = NULL; /* names and formats are static */
+}
+
+static void release_schema(struct ArrowSchema *s)
+{
+    if (!s->release)
+        return;
+    schema_priv *p = s->private_data;
+    for (int64_t i = 0; i < s->n_children; i++)
+        if (p->kids[i].release)
+            p->kids[i].release(&p->kids[i]);
+    lake_free(p->alloc, p->kids);
+    lake_free(p->alloc, p->ptrs);
+    lake_free(p->alloc, p);
+    s->release = NULL;
+}
+
+static lake_status make_schema(const lake_allocator *alloc,
+                               lake_arrow_kind kind,
+                               struct ArrowSchema *out)
+{
+    size_t n;
+    const col_def *cols = cols_of(kind, &n);
+    schema_priv *p = lake_calloc(alloc, 1, sizeof(*p));
+    if (!p)
+        return LAKE_ENOMEM;
+    p->alloc = alloc;
+    p->kids = lake_calloc(alloc, n, sizeof(*p->kids));
+    p->ptrs = lake_calloc(alloc, n, sizeof(*p->ptrs));
+    if (!p->kids || !p->ptrs) {
+        lake_free(alloc, p->kids);
+        lake_free(alloc, p->ptrs);
+        lake_free(alloc, p);
+        return LAKE_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct ArrowSchema *k = &p->kids[i];
+        k->format = format_of(cols[i].type);
+        k->name = cols[i].name;
+        k->flags = ARROW_FLAG_NULLABLE;
+        k->release = release_child_schema;
+        p->ptrs[i] = k;
+    }
+    memset(out, 0, sizeof(*out));
+    out->format = "+s";
+    out->name = "";
+    out->n_children = (int64_t)n;
+    out->children = p->ptrs;
+    out->release = release_schema;
+    out->private_data = p;
+    return LAKE_OK;
+}
+
+/* ---- column builders ---- */
+
+typedef struct col_builder {
+    lake_buf valid;  /* validity bitmap, 1 bit a row */
+    lake_buf values; /* fixed-width values, or int32 offsets for utf8 */
+    lake_buf data;   /* utf8 bytes */
+    int64_t n_null;
+} col_builder;
+
+typedef struct batch_builder {
+    const lake_allocator *alloc;
+    const col_def *cols;
+    size_t n_cols;
+    int64_t n_rows; /* rows finished */
+    col_builder c[LAKE_ARROW_MAX_COLUMNS];
+} batch_builder;
+
+static void bb_init(batch_builder *bb,
+                    const lake_allocator *alloc,
+                    lake_arrow_kind kind)
+{
+    bb->alloc = alloc;
+    bb->cols = cols_of(kind, &bb->n_cols);
+    bb->n_rows = 0;
+    for (size_t i = 0; i < bb->n_cols; i++) {
+        lake_buf_init(&bb->c[i].valid, alloc, 0);
+        lake_buf_init(&bb->c[i].values, alloc, 0);
+        lake_buf_init(&bb->c[i].data, alloc, INT32_MAX);
+        bb->c[i].n_null = 0;
+    }
+}
+
+static void bb_reset(batch_builder *bb)
+{
+    for (size_t i = 0; i < bb->n_cols; i++) {
+        lake_buf_reset(&bb->c[i].valid);
+        lake_buf_reset(&bb->c[i].values);
+        lake_buf_reset(&bb->c[i].data);
+        bb->c[i].n_null = 0;
+    }
+    bb->n_rows = 0;
+}
+
+/* Open a value of a utf8 column: its offsets start with a 0. */
+static lake_status begin_str(col_builder *c)
+{
+    static const int32_t zero = 0;
+    if (c->values.len == 0)
+        return lake_buf_append(&c->values, &zero, sizeof(zero));
+    return LAKE_OK;
+}
+
+/* Set the validity bit of the current row of column @p c. */
+static lake_status put_valid(batch_builder *bb, col_builder *c, bool valid)
+{
+    const int64_t row = bb->n_rows;
+    if ((row & 7) == 0)
+        LAKE_TRY(lake_buf_append_byte(&c->valid, 0));
+    if (valid)
+        c->valid.data[row >> 3] |= (char)(1u << (row & 7));
+    else
+        c->n_null++;
+    return LAKE_OK;
+}
+
+static lake_status put_fixed(batch_builder *bb,
+                             size_t col,
+                             const void *v,
+                             bool valid)
+{
+    col_builder *c = &bb->c[col];
+    static const uint8_t zero[8] = {0};
+    LAKE_TRY(put_valid(bb, c, valid));
+    return lake_buf_append(&c->values, valid ? v : zero,
+                           width_of(bb->cols[col].type));
+}
+
+static lake_status put_i64(batch_builder *bb, size_t col, int64_t v)
+{
+    return put_fixed(bb, col, &v, true);
+}
+
+static lake_status put_i32(batch_builder *bb, size_t col, int32_t v)
+{
+    return put_fixed(bb, col, &v, true);
+}
+
+static lake_status put_f64(batch_builder *bb, size_t col, double v)
+{
+    return put_fixed(bb, col, &v, true);
+}
+
+/* Close the current string of a utf8 column (its bytes are appended). */
+static lake_status end_str(col_builder *c)
+{
+    const int32_t end = (int32_t)c->data.len;
+    return lake_buf_append(&c->values, &end, sizeof(end));
+}
+
+static lake_status put_null(batch_builder *bb, size_t col)
+{
+    col_builder *c = &bb->c[col];
+    if (bb->cols[col].type != COL_UTF8)
+        return put_fixed(bb, col, NULL, false);
+    LAKE_TRY(begin_str(c));
+    LAKE_TRY(put_valid(bb, c, false));
+    return end_str(c);
+}
+
+static lake_status put_str(batch_builder *bb,
+                           size_t col,
+                           const char *p,
+                           size_t n)
+{
+    col_builder *c = &bb->c[col];
+    LAKE_TRY(begin_str(c));
+    LAKE_TRY(put_valid(bb, c, true));
+    LAKE_TRY(lake_buf_append(&c->data, p, n));
+    return end_str(c);
+}
+
+/* A text field: absent is NULL; with @p empty_null, "" is NULL too. */
+static lake_status put_text(batch_builder *bb,
+                            size_t col,
+                            const lake_text *t,
+                            bool empty_null)
+{
+    if (!t->present || (empty_null && t->v.len == 0))
+        return put_null(bb, col);
+    return put_str(bb, col, t->v.ptr, t->v.len);
+}
+
+/* Length of the valid UTF-8 sequence at @p s (n bytes left), or 0 with
+ * *bad set to the length of the maximal invalid subpart (>= 1), the
+ * replacement rule of the native engine's _quarantine/ writer. */
+static size_t utf8_seq(const uint8_t *s, size_t n, size_t *bad)
+{
+    const uint8_t c = s[0];
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        *bad = 1;
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (i >= n) {
+            *bad = i;
+            return 0;
+        }
+        const uint8_t l = i == 1 ? lo : 0x80;
+        const uint8_t h = i == 1 ? hi : 0xBF;
+        if (s[i] < l || s[i] > h) {
+            *bad = i;
+            return 0;
+        }
+    }
+    return len;
+}
+
+/* A string whose invalid UTF-8 becomes U+FFFD. */
+static lake_status put_str_repaired(batch_builder *bb,
+                                    size_t col,
+                                    const char *str,
+                                    size_t n)
+{
+    col_builder *c = &bb->c[col];
+    const uint8_t *s = (const uint8_t *)str;
+    LAKE_TRY(begin_str(c));
+    LAKE_TRY(put_valid(bb, c, true));
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] < 0x80)
+            j++;
+        while (j < n) {
+            size_t bad = 0;
+            const size_t k = s[j] < 0x80 ? 1 : utf8_seq(s + j, n - j, &bad);
+            if (k == 0)
+                break;
+            j += k;
+        }
+        LAKE_TRY(lake_buf_append(&c->data, s + i, j - i));
+        if (j == n)
+            break;
+        size_t bad = 0;
+        (void)utf8_seq(s + j, n - j, &bad);
+        LAKE_TRY(lake_buf_append(&c->data, "\xEF\xBF\xBD", 3));
+        i = j + bad;
+    }
+    return end_str(c);
+}
+
+/* Bytes of string data in the biggest column of the batch. */
+static size_t bb_max_data(const batch_builder *bb)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < bb->n_cols; i++)
+        m = LAKE_MAX(m, bb->c[i].data.len);
+    return m;
+}
+
+/* ---- batches ---- */
+
+typedef struct child_priv {
+    const lake_allocator *alloc;
+    const void *buffers[3];
+    void *owned[3];
+} child_priv;
+
+typedef struct batch_priv {
+    const lake_allocator *alloc;
+    struct ArrowArray kids[LAKE_ARROW_MAX_COLUMNS];
+    struct ArrowArray *ptrs[LAKE_ARROW_MAX_COLUMNS];
+    const void *buffers[1];
+} batch_priv;
+
+static void release_child(struct ArrowArray *a)
+{
+    if (!a->release)
+        return;
+    child_priv *p = a->private_data;
+    for (int i = 0; i < 3; i++)
+        lake_free(p->alloc, p->owned[i]);
+    lake_free(p->alloc, p);
+    a->release = NULL;
+}
+
+static void release_batch(struct ArrowArray *a)
+{
+    if (!a->release)
+        return;
+    batch_priv *p = a->private_data;
+    for (int64_t i = 0; i < a->n_children; i++)
+        if (p->kids[i].release)
+            p->kids[i].release(&p->kids[i]);
+    lake_free(p->alloc, p);
+    a->release = NULL;
+}
+
+/* Move column @p col's buffers into the child array @p a, whose private
+ * block @p p the caller allocated (zeroed). Cannot fail. */
+static void finish_child(batch_builder *bb,
+                         size_t col,
+                         child_priv *p,
+                         struct ArrowArray *a)
+{
+    col_builder *c = &bb->c[col];
+    size_t len, cap;
+    p->alloc = bb->alloc;
+    if (c->n_null > 0) {
+        p->owned[0] = lake_buf_take(&c->valid, &len, &cap);
+        p->buffers[0] = p->owned[0];
+    } else {
+        lake_buf_reset(&c->valid);
+    }
+    p->owned[1] = lake_buf_take(&c->values, &len, &cap);
+    p->buffers[1] = p->owned[1];
+    memset(a, 0, sizeof(*a));
+    a->length = bb->n_rows;
+    a->null_count = c->n_null;
+    a->n_buffers = 2;
+    if (bb->cols[col].type == COL_UTF8) {
+        p->owned[2] = lake_buf_take(&c->data, &len, &cap);
+        /* An all-empty column still gets a non-NULL data buffer. */
+        p->buffers[2] = p->owned[2] ? p->owned[2] : (const void *)"";
+        a->n_buffers = 3;
+    }
+    a->buffers = p->buffers;
+    a->release = release_child;
+    a->private_data = p;
+    c->n_null = 0;
+}
+
+/* Hand the rows built so far (at least one) to @p out and empty the
+ * builder. On failure nothing is handed over. */
+static lake_status bb_finish(batch_builder *bb, struct ArrowArray *out)
+{
+    assert(bb->n_rows > 0);
+    batch_priv *p = lake_calloc(bb->alloc, 1, sizeof(*p));
+    if (!p)
+        return LAKE_ENOMEM;
+    p->alloc = bb->alloc;
+    /* Allocate every block first, so that a failure takes nothing. */
+    child_priv *blocks[LAKE_ARROW_MAX_COLUMNS] = {0};
+    for (size_t i = 0; i < bb->n_cols; i++) {
+        blocks[i] = lake_calloc(bb->alloc, 1, sizeof(child_priv));
+        if (!blocks[i]) {
+            for (size_t j = 0; j < i; j++)
+                lake_free(bb->alloc, blocks[j]);
+            lake_free(bb->alloc, p);
+            return LAKE_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < bb->n_cols; i++) {
+        finish_child(bb, i, blocks[i], &p->kids[i]);
+        p->ptrs[i] = &p->kids[i];
+    }
+    memset(out, 0, sizeof(*out));
+    out->length = bb->n_rows;
+    out->n_buffers = 1;
+    out->buffers = p->buffers;
+    out->n_children = (int64_t)bb->n_cols;
+    out->children = p->ptrs;
+    out->release = release_batch;
+    out->private_data = p;
+    bb->n_rows = 0;
+    return LAKE_OK;
+}
+
+/* ---- rows ---- */
+
+/* Append a reject row: source, rec, line, reason, raw; NULL elsewhere. */
+static lake_status put_reject(batch_builder *bb,
+                              const char *source,
+                              size_t source_len,
+                              int64_t rec,
+                              const lake_reject *rej)
+{
+    const size_t n = bb->n_cols;
+    for (size_t i = 0; i < n; i++) {
+        lake_status rc;
+        if (i == 0)
+            rc = put_str(bb, i, source, source_len);
+        else if (i == 1)
+            rc = put_i64(bb, i, rec);
+        else if (i == n - 3)
+            rc = put_i64(bb, i, rej->line);
+        else if (i == n - 2)
+            rc = put_str(bb, i, rej->reason, strlen(rej->reason));
+        else if (i == n - 1)
+            rc = put_str_repaired(bb, i, rej->raw.ptr, rej->raw.len);
+        else
+            rc = put_null(bb, i);
+        LAKE_TRY(rc);
+    }
+    bb->n_rows++;
+    return LAKE_OK;
+}
+
+static lake_status put_song(batch_builder *bb,
+                            const char *source,
+                            size_t source_len,
+                            int64_t rec,
+                            const lake_song_rec *s)
+{
+    LAKE_TRY(put_str(bb, SC_SOURCE, source, source_len));
+    LAKE_TRY(put_i64(bb, SC_REC, rec));
+    LAKE_TRY(put_text(bb, SC_SONG_ID, &s->song_id, false));
+    LAKE_TRY(put_text(bb, SC_TITLE, &s->title, false));
+    LAKE_TRY(put_text(bb, SC_ARTIST_ID, &s->artist_id, false));
+    LAKE_TRY(put_text(bb, SC_ARTIST_NAME, &s->artist_name, false));
+    LAKE_TRY(put_text(bb, SC_ARTIST_LOCATION, &s->artist_location, true));
+    LAKE_TRY(put_f64(bb, SC_DURATION, s->duration));
+    /* The reader keeps year within int32 (out_of_range:year). */
+    if (s->year == 0)
+        LAKE_TRY(put_null(bb, SC_YEAR));
+    else
+        LAKE_TRY(put_i32(bb, SC_YEAR, (int32_t)s->year));
+    if (s->has_latitude)
+        LAKE_TRY(put_f64(bb, SC_LATITUDE, s->artist_latitude));
+    else
+        LAKE_TRY(put_null(bb, SC_LATITUDE));
+    if (s->has_longitude)
+        LAKE_TRY(put_f64(bb, SC_LONGITUDE, s->artist_longitude));
+    else
+        LAKE_TRY(put_null(bb, SC_LONGITUDE));
+    LAKE_TRY(put_null(bb, SC_LINE));
+    LAKE_TRY(put_null(bb, SC_REASON));
+    LAKE_TRY(put_null(bb, SC_RAW));
+    bb->n_rows++;
+    return LAKE_OK;
+}
+
+static bool is_next_song(const lake_text *page)
+{
+    return page->present && page->v.len == 8 &&
+           memcmp(page->v.ptr, "NextSong", 8) == 0;
+}
+
+/* Append an event row; the caller keeps only events with a user. */
+static lake_status put_event(batch_builder *bb,
+                             const char *source,
+                             size_t source_len,
+                             int64_t rec,
+                             const lake_event_rec *e)
+{
+    assert(e->has_user);
+    LAKE_TRY(put_str(bb, EC_SOURCE, source, source_len));
+    LAKE_TRY(put_i64(bb, EC_REC, rec));
+    LAKE_TRY(put_i64(bb, EC_TS, e->ts));
+    /* ts lies in [1900, 3000): ts * 1000 cannot overflow. */
+    LAKE_TRY(put_fixed(bb, EC_START_TIME, &(int64_t){e->ts * 1000}, true));
+    LAKE_TRY(put_i64(bb, EC_SESSION_ID, e->session_id));
+    LAKE_TRY(put_i64(bb, EC_ITEM, e->item_in_session));
+    LAKE_TRY(put_i64(bb, EC_USER_ID, e->user_id));
+    LAKE_TRY(put_text(bb, EC_PAGE, &e->page, false));
+    LAKE_TRY(put_text(bb, EC_LEVEL, &e->level, true));
+    LAKE_TRY(put_text(bb, EC_FIRST_NAME, &e->first_name, true));
+    LAKE_TRY(put_text(bb, EC_LAST_NAME, &e->last_name, true));
+    LAKE_TRY(put_text(bb, EC_GENDER, &e->gender, true));
+    LAKE_TRY(put_text(bb, EC_LOCATION, &e->location, true));
+    LAKE_TRY(put_text(bb, EC_USER_AGENT, &e->user_agent, true));
+    LAKE_TRY(put_text(bb, EC_SONG, &e->song, false));
+    LAKE_TRY(put_text(bb, EC_ARTIST, &e->artist, false));
+    if (e->has_length)
+        LAKE_TRY(put_f64(bb, EC_LENGTH, e->length));
+    else
+        LAKE_TRY(put_null(bb, EC_LENGTH));
+    if (is_next_song(&e->page)) {
+        lake_time_parts tp;
+        lake_time_parts_of(e->ts, &tp);
+        LAKE_TRY(put_i64(bb, EC_SONGPLAY_ID,
+                         lake_songplay_id(e->user_id, e->session_id,
+                                          e->item_in_session, e->ts)));
+        LAKE_TRY(put_i32(bb, EC_HOUR, tp.hour));
+        LAKE_TRY(put_i32(bb, EC_DAY, tp.day));
+        LAKE_TRY(put_i32(bb, EC_WEEK, tp.week));
+        LAKE_TRY(put_i32(bb, EC_MONTH, tp.month));
+        LAKE_TRY(put_i32(bb, EC_YEAR, tp.year));
+        LAKE_TRY(put_i32(bb, EC_WEEKDAY, tp.weekday));
+    } else {
+        for (size_t i = EC_SONGPLAY_ID; i <= EC_WEEKDAY; i++)
+            LAKE_TRY(put_null(bb, i));
+    }
+    LAKE_TRY(put_null(bb, EC_LINE));
+    LAKE_TRY(put_null(bb, EC_REASON));
+    LAKE_TRY(put_null(bb, EC_RAW));
+    bb->n_rows++;
+    return LAKE_OK;
+}
+
+/* ---- the stream ---- */
+
+typedef struct stream_priv {
+    const lake_allocator *alloc;
+    lake_arrow_kind kind;
+    lake_file_data input; /* padded copy of the file's bytes */
+    char *source;
+    size_t source_len;
+    lake_record_reader *reader;
+    int64_t batch_rows;
+    int64_t next_rec; /* index of the next record or reject */
+    bool done;
+    int failed; /* errno code of a failure; every later call repeats it */
+    batch_builder bb;
+    char last_error[256];
+} stream_priv;
+
+static int errno_of(lake_status s)
+{
+    switch (s) {
+    case LAKE_OK:
+        return 0;
+    case LAKE_ENOMEM:
+        return ENOMEM;
+    case LAKE_ETOOBIG:
+        return EOVERFLOW;
+    case LAKE_EINVAL:
+        return EINVAL;
+    default:
+        return EIO;
+    }
+}
+
+static int stream_fail(stream_priv *p, lake_status rc, const lake_error *e)
+{
+    if (e && e->code == rc && e->message[0])
+        snprintf(p->last_error, sizeof(p->last_error), "%s", e->message);
+    else
+        snprintf(p->last_error, sizeof(p->last_error),
+                 "arrow: batch of %s: %s", p->source,
+                 rc == LAKE_ENOMEM    ? "out of memory"
+                 : rc == LAKE_ETOOBIG ? "a value is over 2 GiB"
+                                      : lake_status_str(rc));
+    p->failed = errno_of(rc);
+    return p->failed;
+}
+
+static int stream_get_schema(struct ArrowArrayStream *s,
+                             struct ArrowSchema *out)
+{
+    stream_priv *p = s->private_data;
+    const lake_status rc = make_schema(p->alloc, p->kind, out);
+    if (rc != LAKE_OK) {
+        snprintf(p->last_error, sizeof(p->last_error),
+                 "arrow: schema: out of memory");
+        return ENOMEM;
+    }
+    return 0;
+}
+
+static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    stream_priv *p = s->private_data;
+    out->release = NULL;
+    if (p->failed)
+        return p->failed;
+    lake_error e;
+    lake_error_clear(&e);
+    union {
+        lake_song_rec song;
+        lake_event_rec event;
+    } rec;
+    lake_reject rej;
+    lake_status rc = LAKE_OK;
+    while (!p->done && p->bb.n_rows < p->batch_rows &&
+           bb_max_data(&p->bb) < LAKE_ARROW_BATCH_BYTES) {
+        lake_next next;
+        rc = lake_record_reader_next(p->reader, &rec, &rej, &next, &e);
+        if (rc != LAKE_OK)
+            return stream_fail(p, rc, &e);
+        if (next == LAKE_NEXT_END) {
+            p->done = true;
+            break;
+        }
+        const int64_t idx = p->next_rec++;
+        if (next == LAKE_NEXT_REJECT)
+            rc = put_reject(&p->bb, p->source, p->source_len, idx, &rej);
+        else if (p->kind == LAKE_ARROW_SONGS)
+            rc = put_song(&p->bb, p->source, p->source_len, idx, &rec.song);
+        else if (rec.event.has_user)
+            rc = put_event(&p->bb, p->source, p->source_len, idx,
+                           &rec.event);
+        if (rc != LAKE_OK)
+            return stream_fail(p, rc, NULL);
+    }
+    if (p->bb.n_rows == 0)
+        return 0; /* the end */
+    rc = bb_finish(&p->bb, out);
+    if (rc != LAKE_OK)
+        return stream_fail(p, rc, NULL);
+    return 0;
+}
+
+static const char *stream_last_error(struct ArrowArrayStream *s)
+{
+    stream_priv *p = s->private_data;
+    return p->last_error[0] ? p->last_error : NULL;
+}
+
+static void stream_release(struct ArrowArrayStream *s)
+{
+    if (!s->release)
+        return;
+    stream_priv *p = s->private_data;
+    bb_reset(&p->bb);
+    lake_record_reader_free(p->reader);
+    lake_file_data_free(&p->input);
+    lake_free(p->alloc, p->source);
+    lake_free(p->alloc, p);
+    s->release = NULL;
+}
+
+/* Validate the arguments and create the stream's state, without input. */
+static lake_status stream_new(lake_arrow_kind kind,
+                              const char *source,
+                              const lake_arrow_opts *opts,
+                              stream_priv **out,
+                              lake_error *err)
+{
+    const lake_allocator *alloc =
+        lake_alloc_or_default(opts ? opts->alloc : NULL);
+    if (kind != LAKE_ARROW_SONGS && kind != LAKE_ARROW_EVENTS)
+        return lake_error_set(err, LAKE_EINVAL, "arrow: unknown kind %d",
+                              (int)kind);
+    if (opts && opts->batch_rows < 0)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: batch_rows %lld is negative",
+                              (long long)opts->batch_rows);
+    stream_priv *p = lake_calloc(alloc, 1, sizeof(*p));
+    if (!p)
+        return lake_error_oom(err, "arrow");
+    p->alloc = alloc;
+    p->kind = kind;
+    p->input.alloc = alloc;
+    p->batch_rows = opts && opts->batch_rows ? opts->batch_rows
+                                             : LAKE_ARROW_BATCH_ROWS;
+    bb_init(&p->bb, alloc, kind);
+    p->source_len = strlen(source);
+    p->source = lake_strndup(alloc, source, p->source_len);
+    if (!p->source) {
+        lake_free(alloc, p);
+        return lake_error_oom(err, "arrow");
+    }
+    *out = p;
+    return LAKE_OK;
+}
+
+static void stream_abandon(stream_priv *p)
+{
+    struct ArrowArrayStream tmp = {.release = stream_release,
+                                   .private_data = p};
+    stream_release(&tmp);
+}
+
+/* Start reading @p p's input and hand the stream to @p out; on failure
+ * release @p p. */
+static lake_status stream_start(stream_priv *p,
+                                struct ArrowArrayStream *out,
+                                lake_error *err)
+{
+    const lake_status rc = lake_record_reader_new(p->alloc, &p->reader, err);
+    if (rc != LAKE_OK) {
+        stream_abandon(p);
+        return rc;
+    }
+    lake_record_reader_reset(p->reader,
+                             p->kind == LAKE_ARROW_SONGS ? LAKE_REC_SONG
+                                                         : LAKE_REC_EVENT,
+                             p->input.data, p->input.len);
+    memset(out, 0, sizeof(*out));
+    out->get_schema = stream_get_schema;
+    out->get_next = stream_get_next;
+    out->get_last_error = stream_last_error;
+    out->release = stream_release;
+    out->private_data = p;
+    return LAKE_OK;
+}
+
+static bool ends_with_gz(const char *s, size_t n)
+{
+    return n >= 3 && memcmp(s + n - 3, ".gz", 3) == 0;
+}
+
+lake_status lake_arrow_read_records(lake_arrow_kind kind,
+                                    const void *data,
+                                    size_t len,
+                                    const char *source,
+                                    const lake_arrow_opts *opts,
+                                    struct ArrowArrayStream *out,
+                                    lake_error *err)
+{
+    if (!out || !source || (!data && len > 0))
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: read records: NULL argument");
+    out->release = NULL;
+    const size_t max_bytes =
+        opts && opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
+    stream_priv *p = NULL;
+    LAKE_TRY(stream_new(kind, source, opts, &p, err));
+    const int gz = opts ? opts->gzip : 0;
+    lake_status rc;
+    if (gz > 0 || (gz == 0 && ends_with_gz(p->source, p->source_len))) {
+        rc = lake_arrow_gunzip(data, len, p->source, max_bytes, &p->input,
+                               err);
+    } else if (len > max_bytes) {
+        rc = lake_error_set(err, LAKE_ETOOBIG,
+                            "arrow: read %s: over %zu bytes", p->source,
+                            max_bytes);
+    } else if (len > SIZE_MAX - LAKE_READ_PADDING) {
+        rc = lake_error_set(err, LAKE_ETOOBIG, "arrow: read %s: too big",
+                            p->source);
+    } else {
+        rc = LAKE_OK;
+        p->input.data = lake_malloc(p->alloc, len + LAKE_READ_PADDING);
+        if (!p->input.data) {
+            rc = lake_error_oom(err, "arrow");
+        } else {
+            p->input.cap = len + LAKE_READ_PADDING;
+            p->input.len = len;
+            if (len)
+                memcpy(p->input.data, data, len);
+            memset(p->input.data + len, 0, LAKE_READ_PADDING);
+        }
+    }
+    if (rc != LAKE_OK) {
+        stream_abandon(p);
+        return rc;
+    }
+    return stream_start(p, out, err);
+}
+
+lake_status lake_arrow_read_file(lake_arrow_kind kind,
+                                 const char *path,
+                                 const char *source,
+                                 const lake_arrow_opts *opts,
+                                 struct ArrowArrayStream *out,
+                                 lake_error *err)
+{
+    if (!out || !path)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: read file: NULL argument");
+    out->release = NULL;
+    stream_priv *p = NULL;
+    LAKE_TRY(stream_new(kind, source ? source : path, opts, &p, err));
+    const lake_status rc = lake_read_file(
+        path, opts && opts->max_bytes ? opts->max_bytes : 0, &p->input, err);
+    if (rc != LAKE_OK) {
+        stream_abandon(p);
+        return rc;
+    }
+    return stream_start(p, out, err);
+}
