@@ -38,15 +38,17 @@ typedef struct worker {
     lake_gen_events ev;  /* this worker's users' events of a day */
     lake_gen_event *tmp; /* sort scratch */
     size_t tmp_cap;
-    lake_buf text;       /* a formatted chunk */
-    lake_buf z;          /* its compressed form */
-    uint32_t crc;
+    lake_buf *text;      /* the current slot's formatted chunk */
+    lake_buf *z;         /* its compressed form */
+    lake_buf texts[2];   /* two slots: one formats while the other is */
+    lake_buf zs_out[2];  /* written out */
+    uint32_t crc[2];
+    bool has[2];         /* the slot holds a chunk */
+    int slot;
     z_stream zs;
     bool zs_ready;
     counts cnt;
-    /* the job of the current phase */
     size_t chunk;        /* chunk index (format phase) */
-    bool has_chunk;
 } worker;
 
 struct gen {
@@ -119,13 +121,13 @@ static lake_status deflate_into(worker *w,
     w->zs.avail_in = (uInt)n;
     for (;;) {
         const size_t room = deflateBound(&w->zs, (uLong)n) + 64;
-        if (lake_buf_reserve(&w->z, room) != LAKE_OK)
+        if (lake_buf_reserve(w->z, room) != LAKE_OK)
             return lake_error_oom(&w->err, "generate");
-        w->zs.next_out = (Bytef *)(w->z.data + w->z.len);
-        w->zs.avail_out = (uInt)(w->z.cap - w->z.len);
+        w->zs.next_out = (Bytef *)(w->z->data + w->z->len);
+        w->zs.avail_out = (uInt)(w->z->cap - w->z->len);
         const uInt before = w->zs.avail_out;
         const int zrc = deflate(&w->zs, flush);
-        w->z.len += before - w->zs.avail_out;
+        w->z->len += before - w->zs.avail_out;
         if (zrc == Z_STREAM_ERROR)
             return lake_error_set(&w->err, LAKE_EINVAL,
                                   "generate: zlib deflate failed");
@@ -187,6 +189,43 @@ static lake_status run_all(gen *g, job_fn fn, lake_error *err)
     return LAKE_OK;
 }
 
+/* Threads started by start_all(), one per worker. */
+typedef struct pending {
+    pthread_t tid[MAX_THREADS];
+    bool started[MAX_THREADS];
+    job jobs[MAX_THREADS];
+    job_fn fn;
+} pending;
+
+static void start_all(gen *g, job_fn fn, pending *p)
+{
+    p->fn = fn;
+    for (int i = 0; i < g->threads; i++) {
+        p->jobs[i].fn = fn;
+        p->jobs[i].w = &g->w[i];
+        p->started[i] =
+            pthread_create(&p->tid[i], NULL, job_main, &p->jobs[i]) == 0;
+    }
+}
+
+static lake_status join_all(gen *g, pending *p, lake_error *err)
+{
+    for (int i = 0; i < g->threads; i++) {
+        if (p->started[i])
+            pthread_join(p->tid[i], NULL);
+        else
+            p->fn(&g->w[i]); /* no thread: do it here */
+    }
+    for (int i = 0; i < g->threads; i++) {
+        if (g->w[i].rc != LAKE_OK) {
+            if (err)
+                *err = g->w[i].err;
+            return g->w[i].rc;
+        }
+    }
+    return LAKE_OK;
+}
+
 /* ---- output files ---- */
 
 static lake_status write_file(gen *g,
@@ -227,25 +266,25 @@ static lake_status one_song_file(worker *w, size_t k, lake_buf *path)
     const int fault = k < g->n_song_clean
                           ? LAKE_GEN_SF_CLEAN
                           : g->song_faults[k - g->n_song_clean];
-    w->text.len = 0;
+    w->text->len = 0;
     if (song_path(g, s, path) != LAKE_OK ||
-        lake_gen_format_song(&w->text, &g->cat, s, fault, s + 1) != LAKE_OK)
+        lake_gen_format_song(w->text, &g->cat, s, fault, s + 1) != LAKE_OK)
         return lake_error_oom(&w->err, "generate");
-    const char *bytes = w->text.data;
-    size_t n = w->text.len;
+    const char *bytes = w->text->data;
+    size_t n = w->text->len;
     if (g->gzip) {
-        w->z.len = 0;
-        if (lake_buf_append(&w->z, gzip_magic, sizeof(gzip_magic)) != LAKE_OK)
+        w->z->len = 0;
+        if (lake_buf_append(w->z, gzip_magic, sizeof(gzip_magic)) != LAKE_OK)
             return lake_error_oom(&w->err, "generate");
-        LAKE_TRY(deflate_into(w, w->text.data, w->text.len, Z_FINISH));
+        LAKE_TRY(deflate_into(w, w->text->data, w->text->len, Z_FINISH));
         unsigned char tr[8];
-        put_le32(tr, (uint32_t)crc32(0L, (const Bytef *)w->text.data,
-                                     (uInt)w->text.len));
-        put_le32(tr + 4, (uint32_t)w->text.len);
-        if (lake_buf_append(&w->z, tr, 8) != LAKE_OK)
+        put_le32(tr, (uint32_t)crc32(0L, (const Bytef *)w->text->data,
+                                     (uInt)w->text->len));
+        put_le32(tr + 4, (uint32_t)w->text->len);
+        if (lake_buf_append(w->z, tr, 8) != LAKE_OK)
             return lake_error_oom(&w->err, "generate");
-        bytes = w->z.data;
-        n = w->z.len;
+        bytes = w->z->data;
+        n = w->z->len;
     }
     LAKE_TRY(write_file(g, path->data, bytes, n, &w->err));
     w->cnt.files++;
@@ -428,28 +467,60 @@ static void format_job(worker *w)
 {
     gen *g = w->g;
     w->rc = LAKE_OK;
-    if (!w->has_chunk)
+    w->text = &w->texts[w->slot];
+    w->z = &w->zs_out[w->slot];
+    if (!w->has[w->slot])
         return;
     const size_t i0 = w->chunk * CHUNK_EVENTS;
     const size_t i1 = LAKE_MIN(i0 + CHUNK_EVENTS, g->file.n);
-    w->text.len = 0;
+    w->text->len = 0;
     for (size_t i = i0; i < i1; i++) {
-        if (i > 0 && lake_buf_append_byte(&w->text, '\n') != LAKE_OK)
+        if (i > 0 && lake_buf_append_byte(w->text, '\n') != LAKE_OK)
             goto oom;
-        if (lake_gen_format_event(&w->text, &g->world, g->users,
+        if (lake_gen_format_event(w->text, &g->world, g->users,
                                   g->frags.data, &g->file.v[i]) != LAKE_OK)
             goto oom;
         count_event(g, &w->cnt, &g->file.v[i]);
     }
     if (g->gzip) {
-        w->z.len = 0;
-        w->crc = (uint32_t)crc32(0L, (const Bytef *)w->text.data,
-                                 (uInt)w->text.len);
-        w->rc = deflate_into(w, w->text.data, w->text.len, Z_SYNC_FLUSH);
+        w->z->len = 0;
+        w->crc[w->slot] = (uint32_t)crc32(0L, (const Bytef *)w->text->data,
+                                 (uInt)w->text->len);
+        w->rc = deflate_into(w, w->text->data, w->text->len, Z_SYNC_FLUSH);
     }
     return;
 oom:
     w->rc = lake_error_oom(&w->err, "generate");
+}
+
+/* Append every worker's chunk in @p slot to @p out, in chunk order. */
+static lake_status write_slot(gen *g,
+                              lake_output *out,
+                              int slot,
+                              uint32_t *crc,
+                              uint64_t *raw,
+                              lake_error *err)
+{
+    for (int i = 0; i < g->threads; i++) {
+        worker *w = &g->w[i];
+        if (!w->has[slot])
+            continue;
+        const lake_buf *t = &w->texts[slot];
+        lake_status rc;
+        if (g->gzip) {
+            *crc = (uint32_t)crc32_combine(*crc, w->crc[slot],
+                                           (z_off_t)t->len);
+            *raw += t->len;
+            rc = lake_output_write(out, w->zs_out[slot].data,
+                                   w->zs_out[slot].len, err);
+        } else {
+            rc = lake_output_write(out, t->data, t->len, err);
+        }
+        w->has[slot] = false;
+        if (rc != LAKE_OK)
+            return rc;
+    }
+    return LAKE_OK;
 }
 
 static lake_status write_day(gen *g, lake_error *err)
@@ -476,27 +547,33 @@ static lake_status write_day(gen *g, lake_error *err)
     if (rc == LAKE_OK && g->gzip)
         rc = lake_output_write(out, gzip_magic, sizeof(gzip_magic), err);
     const size_t n_chunks = (g->file.n + CHUNK_EVENTS - 1) / CHUNK_EVENTS;
-    for (size_t c0 = 0; rc == LAKE_OK && c0 < n_chunks;
-         c0 += (size_t)g->threads) {
+    int prev = -1; /* slot formatted by the last wave, not yet written */
+    for (size_t c0 = 0, wave = 0; rc == LAKE_OK && c0 < n_chunks;
+         c0 += (size_t)g->threads, wave++) {
+        const int slot = (int)(wave & 1);
         for (int i = 0; i < g->threads; i++) {
+            g->w[i].slot = slot;
             g->w[i].chunk = c0 + (size_t)i;
-            g->w[i].has_chunk = c0 + (size_t)i < n_chunks;
+            g->w[i].has[slot] = c0 + (size_t)i < n_chunks;
         }
-        rc = run_all(g, format_job, err);
-        for (int i = 0; rc == LAKE_OK && i < g->threads; i++) {
-            const worker *w = &g->w[i];
-            if (!w->has_chunk)
-                continue;
-            if (g->gzip) {
-                crc = (uint32_t)crc32_combine(crc, w->crc,
-                                              (z_off_t)w->text.len);
-                raw += w->text.len;
-                rc = lake_output_write(out, w->z.data, w->z.len, err);
-            } else {
-                rc = lake_output_write(out, w->text.data, w->text.len, err);
-            }
+        if (g->threads == 1) {
+            rc = run_all(g, format_job, err);
+            if (rc == LAKE_OK)
+                rc = write_slot(g, out, slot, &crc, &raw, err);
+            continue;
         }
+        /* Format this wave while writing the last one. */
+        pending p;
+        start_all(g, format_job, &p);
+        if (prev >= 0)
+            rc = write_slot(g, out, prev, &crc, &raw, err);
+        const lake_status rc2 = join_all(g, &p, err);
+        if (rc == LAKE_OK)
+            rc = rc2;
+        prev = slot;
     }
+    if (rc == LAKE_OK && prev >= 0)
+        rc = write_slot(g, out, prev, &crc, &raw, err);
     if (rc == LAKE_OK && g->gzip) {
         unsigned char tail[10] = {0x03, 0x00};
         put_le32(tail + 2, crc);
@@ -675,8 +752,10 @@ static void gen_free(gen *g)
             worker *w = &g->w[i];
             lake_gen_events_free(&w->ev);
             lake_free(g->alloc, w->tmp);
-            lake_buf_reset(&w->text);
-            lake_buf_reset(&w->z);
+            for (int k = 0; k < 2; k++) {
+                lake_buf_reset(&w->texts[k]);
+                lake_buf_reset(&w->zs_out[k]);
+            }
             if (w->zs_ready)
                 deflateEnd(&w->zs);
         }
@@ -786,8 +865,12 @@ lake_status lake_generate(const lake_generate_opts *o,
         g.w[i].g = &g;
         g.w[i].index = i;
         g.w[i].ev.alloc = g.alloc;
-        lake_buf_init(&g.w[i].text, g.alloc, 0);
-        lake_buf_init(&g.w[i].z, g.alloc, 0);
+        for (int k = 0; k < 2; k++) {
+            lake_buf_init(&g.w[i].texts[k], g.alloc, 0);
+            lake_buf_init(&g.w[i].zs_out[k], g.alloc, 0);
+        }
+        g.w[i].text = &g.w[i].texts[0];
+        g.w[i].z = &g.w[i].zs_out[0];
     }
     for (uint32_t u = 0; u < g.world.n_users; u++) {
         if (lake_gen_user_init(&g.world, u, &g.users[u], &g.frags) !=
