@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -22,3 +23,19 @@ def sparkify(build_dir: Path) -> Path:
     if not exe.exists():
         pytest.fail(f"{exe} is missing: run `make` first")
     return exe
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local Spark session for the whole run (UTC everywhere)."""
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    s = (pyspark_sql.SparkSession.builder.master("local[1]")
+         .appName("sparkify-tests")
+         .config("spark.sql.session.timeZone", "UTC")
+         .config("spark.ui.enabled", "false")
+         .config("spark.sql.shuffle.partitions", "1")
+         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+         .getOrCreate())
+    yield s
+    s.stop()
