@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_arrow_export.c - the Arrow C stream of records: schema, children,
+ * validity, offsets, values, rejects, gzip, batching, release callbacks
+ * and an out-of-memory sweep. */
+#include "fmacros.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "lake_common.h"
+#include "arrow/arrow_export.h"
+
+static const char songs_text[] =
+    "{\"song_id\":\"S1\",\"artist_id\":\"A1\",\"title\":\"T\","
+    "\"artist_name\":\"N\",\"duration\":1.5,\"year\":0,"
+    "\"artist_location\":\"\",\"artist_latitude\":1.25}\n"
+    "{bad\n"
+    "[1]\n"
+    "{\"song_id\":\"S2\",\"artist_id\":\"A2\",\"title\":\"\","
+    "\"artist_name\":112,\"duration\":2,\"year\":1999,"
+    "\"artist_location\":\"Paris\"}\n"
+    "\"\xff\xc3\"\n";
+
+static const char events_text[] =
+    "{\"ts\":1542837407796,\"page\":\"NextSong\",\"sessionId\":818,"
+    "\"itemInSession\":5,\"userId\":\"15\",\"level\":\"paid\","
+    "\"firstName\":\"\",\"song\":\"So\",\"artist\":\"Ar\",\"length\":3.5}\n"
+    "{\"ts\":1542837407796,\"page\":\"Home\",\"sessionId\":1,"
+    "\"itemInSession\":0,\"userId\":\"\"}\n"
+    "{\"ts\":1542837407797,\"page\":\"Home\",\"sessionId\":2,"
+    "\"itemInSession\":1,\"userId\":7,\"gender\":\"F\"}\n"
+    "{\"ts\":1,\"page\":\"NextSong\",\"sessionId\":2,\"itemInSession\":1,"
+    "\"song\":\"x\",\"artist\":\"y\"}\n";
+
+/* ---- helpers ---- */
+
+static struct ArrowArray *child(struct ArrowArray *a, size_t i)
+{
+    assert_true((int64_t)i < a->n_children);
+    return a->children[i];
+}
+
+static bool is_valid(const struct ArrowArray *c, int64_t row)
+{
+    const uint8_t *v = c->buffers[0];
+    return v == NULL || (v[row >> 3] >> (row & 7)) & 1;
+}
+
+static int64_t i64_at(struct ArrowArray *a, size_t col, int64_t row)
+{
+    const struct ArrowArray *c = child(a, col);
+    assert_true(is_valid(c, row));
+    return ((const int64_t *)c->buffers[1])[row];
+}
+
+static int32_t i32_at(struct ArrowArray *a, size_t col, int64_t row)
+{
+    const struct ArrowArray *c = child(a, col);
+    assert_true(is_valid(c, row));
+    return ((const int32_t *)c->buffers[1])[row];
+}
+
+static double f64_at(struct ArrowArray *a, size_t col, int64_t row)
+{
+    const struct ArrowArray *c = child(a, col);
+    assert_true(is_valid(c, row));
+    return ((const double *)c->buffers[1])[row];
+}
+
+static bool null_at(struct ArrowArray *a, size_t col, int64_t row)
+{
+    return !is_valid(child(a, col), row);
+}
+
+/* Assert that string @p col of @p row is @p want (NULL: a NULL value). */
+static void assert_str(struct ArrowArray *a,
+                       size_t col,
+                       int64_t row,
+                       const char *want)
+{
+    const struct ArrowArray *c = child(a, col);
+    assert_int_equal(c->n_buffers, 3);
+    const int32_t *off = c->buffers[1];
+    if (!want) {
+        assert_false(is_valid(c, row));
+        assert_int_equal(off[row], off[row + 1]);
+        return;
+    }
+    assert_true(is_valid(c, row));
+    const size_t n = (size_t)(off[row + 1] - off[row]);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal((const char *)c->buffers[2] + off[row], want, n);
+}
+
+static size_t col_of(lake_arrow_kind kind, const char *name)
+{
+    for (size_t i = 0; i < lake_arrow_n_columns(kind); i++)
+        if (!strcmp(lake_arrow_column_name(kind, i), name))
+            return i;
+    fail_msg("no column %s", name);
+    return 0;
+}
+
+static struct ArrowArrayStream open_text(lake_arrow_kind kind,
+                                         const char *text,
+                                         const char *source,
+                                         const lake_arrow_opts *opts)
+{
+    struct ArrowArrayStream s;
+    lake_error err;
+    assert_int_equal(lake_arrow_read_records(kind, text, strlen(text), source,
+                                             opts, &s, &err),
+                     LAKE_OK);
+    assert_non_null(s.release);
+    return s;
+}
+
+/* ---- tests ---- */
+
+static void test_arrow__schema(void **state)
+{
+    (void)state;
+    struct ArrowArrayStream s =
+        open_text(LAKE_ARROW_EVENTS, events_text, "e.json", NULL);
+    struct ArrowSchema sc;
+    assert_int_equal(s.get_schema(&s, &sc), 0);
+    assert_string_equal(sc.format, "+s");
+    assert_int_equal(sc.n_children, 27);
+    assert_int_equal(lake_arrow_n_columns(LAKE_ARROW_EVENTS), 27);
+    assert_string_equal(sc.children[0]->name, "source");
+    assert_string_equal(sc.children[0]->format, "u");
+    const size_t st = col_of(LAKE_ARROW_EVENTS, "start_time");
+    assert_string_equal(sc.children[st]->format, "tsu:UTC");
+    assert_string_equal(
+        sc.children[col_of(LAKE_ARROW_EVENTS, "songplay_id")]->format, "l");
+    assert_string_equal(sc.children[col_of(LAKE_ARROW_EVENTS, "hour")]->format,
+                        "i");
+    assert_string_equal(
+        sc.children[col_of(LAKE_ARROW_EVENTS, "length")]->format, "g");
+    for (int64_t i = 0; i < sc.n_children; i++) {
+        assert_int_equal(sc.children[i]->flags, ARROW_FLAG_NULLABLE);
+        assert_int_equal(sc.children[i]->n_children, 0);
+        assert_non_null(sc.children[i]->release);
+    }
+    sc.release(&sc);
+    assert_null(sc.release);
+    s.release(&s);
+    assert_null(s.release);
+    assert_null(lake_arrow_column_name(LAKE_ARROW_SONGS, 14));
+    assert_string_equal(lake_arrow_column_name(LAKE_ARROW_SONGS, 13), "raw");
+}
+
+static void test_arrow__songs_and_rejects(void **state)
+{
+    (void)state;
+    struct ArrowArrayStream s =
+        open_text(LAKE_ARROW_SONGS, songs_text, "in/s.json", NULL);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_non_null(a.release);
+    assert_int_equal(a.length, 5);
+    assert_int_equal(a.n_children, 14);
+    assert_int_equal(a.n_buffers, 1);
+    assert_null(a.buffers[0]);
+    const lake_arrow_kind k = LAKE_ARROW_SONGS;
+    for (int64_t r = 0; r < 5; r++) {
+        assert_str(&a, 0, r, "in/s.json");
+        assert_int_equal(i64_at(&a, 1, r), r);
+    }
+    /* record 0 */
+    assert_str(&a, col_of(k, "song_id"), 0, "S1");
+    assert_str(&a, col_of(k, "artist_location"), 0, NULL); /* "" */
+    assert_true(null_at(&a, col_of(k, "year"), 0));         /* 0 */
+    assert_true(f64_at(&a, col_of(k, "duration"), 0) == 1.5);
+    assert_true(f64_at(&a, col_of(k, "artist_latitude"), 0) == 1.25);
+    assert_true(null_at(&a, col_of(k, "artist_longitude"), 0));
+    assert_true(null_at(&a, col_of(k, "reason"), 0));
+    /* rejects */
+    assert_str(&a, col_of(k, "reason"), 1, "invalid_json");
+    assert_int_equal(i64_at(&a, col_of(k, "line"), 1), 2);
+    assert_str(&a, col_of(k, "raw"), 1, "{bad");
+    assert_str(&a, col_of(k, "song_id"), 1, NULL);
+    assert_true(null_at(&a, col_of(k, "duration"), 1));
+    assert_str(&a, col_of(k, "reason"), 2, "not_an_object");
+    assert_int_equal(i64_at(&a, col_of(k, "line"), 2), 3);
+    /* record 3: "" title kept, a number as text */
+    assert_str(&a, col_of(k, "title"), 3, "");
+    assert_str(&a, col_of(k, "artist_name"), 3, "112");
+    assert_int_equal(i32_at(&a, col_of(k, "year"), 3), 1999);
+    assert_str(&a, col_of(k, "artist_location"), 3, "Paris");
+    /* invalid UTF-8 in raw: one U+FFFD per maximal invalid subpart */
+    assert_str(&a, col_of(k, "reason"), 4, "invalid_json");
+    assert_str(&a, col_of(k, "raw"), 4, "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    /* null counts agree with the bitmaps */
+    for (int64_t c = 0; c < a.n_children; c++) {
+        int64_t nulls = 0;
+        for (int64_t r = 0; r < a.length; r++)
+            nulls += !is_valid(a.children[c], r);
+        assert_int_equal(nulls, a.children[c]->null_count);
+        assert_int_equal(a.children[c]->length, 5);
+        assert_int_equal(a.children[c]->offset, 0);
+        if (nulls == 0)
+            assert_null(a.children[c]->buffers[0]);
+    }
+    /* offsets start at 0 and never decrease */
+    const struct ArrowArray *raw = child(&a, col_of(k, "raw"));
+    const int32_t *off = raw->buffers[1];
+    assert_int_equal(off[0], 0);
+    for (int r = 0; r < 5; r++)
+        assert_true(off[r] <= off[r + 1]);
+    struct ArrowArray end;
+    assert_int_equal(s.get_next(&s, &end), 0);
+    assert_null(end.release);
+    /* the batch outlives the stream */
+    s.release(&s);
+    assert_str(&a, col_of(k, "song_id"), 0, "S1");
+    a.release(&a);
+    assert_null(a.release);
+}
+
+static void test_arrow__events(void **state)
+{
+    (void)state;
+    struct ArrowArrayStream s =
+        open_text(LAKE_ARROW_EVENTS, events_text, "e.json", NULL);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    const lake_arrow_kind k = LAKE_ARROW_EVENTS;
+    /* the logged-out Home event is left out; the NextSong without a user
+     * is a reject */
+    assert_int_equal(a.length, 3);
+    assert_int_equal(i64_at(&a, col_of(k, "rec"), 0), 0);
+    assert_int_equal(i64_at(&a, col_of(k, "rec"), 1), 2);
+    assert_int_equal(i64_at(&a, col_of(k, "rec"), 2), 3);
+    assert_int_equal(i64_at(&a, col_of(k, "songplay_id"), 0),
+                     345691552365851248LL);
+    assert_int_equal(i64_at(&a, col_of(k, "user_id"), 0), 15);
+    assert_int_equal(i64_at(&a, col_of(k, "ts"), 0), 1542837407796LL);
+    assert_int_equal(i64_at(&a, col_of(k, "start_time"), 0),
+                     1542837407796000LL);
+    /* 2018-11-21 21:56:47 UTC, a Wednesday, ISO week 47 */
+    assert_int_equal(i32_at(&a, col_of(k, "hour"), 0), 21);
+    assert_int_equal(i32_at(&a, col_of(k, "day"), 0), 21);
+    assert_int_equal(i32_at(&a, col_of(k, "week"), 0), 47);
+    assert_int_equal(i32_at(&a, col_of(k, "month"), 0), 11);
+    assert_int_equal(i32_at(&a, col_of(k, "year"), 0), 2018);
+    assert_int_equal(i32_at(&a, col_of(k, "weekday"), 0), 4);
+    assert_str(&a, col_of(k, "level"), 0, "paid");
+    assert_str(&a, col_of(k, "first_name"), 0, NULL); /* "" */
+    assert_str(&a, col_of(k, "last_name"), 0, NULL);  /* missing */
+    assert_str(&a, col_of(k, "song"), 0, "So");
+    assert_true(f64_at(&a, col_of(k, "length"), 0) == 3.5);
+    /* a Home event with a user: no songplay columns */
+    assert_int_equal(i64_at(&a, col_of(k, "user_id"), 1), 7);
+    assert_str(&a, col_of(k, "page"), 1, "Home");
+    assert_str(&a, col_of(k, "gender"), 1, "F");
+    assert_true(null_at(&a, col_of(k, "songplay_id"), 1));
+    assert_true(null_at(&a, col_of(k, "weekday"), 1));
+    assert_true(null_at(&a, col_of(k, "length"), 1));
+    assert_str(&a, col_of(k, "reason"), 2, "missing_field:userId");
+    assert_int_equal(i64_at(&a, col_of(k, "line"), 2), 4);
+    a.release(&a);
+    s.release(&s);
+}
+
+static void test_arrow__batches_and_moved_children(void **state)
+{
+    (void)state;
+    lake_arrow_opts opts = {0};
+    opts.batch_rows = 2;
+    struct ArrowArrayStream s =
+        open_text(LAKE_ARROW_SONGS, songs_text, "s.json", &opts);
+    struct ArrowArray b[3];
+    int64_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(s.get_next(&s, &b[i]), 0);
+        assert_non_null(b[i].release);
+        assert_int_equal(i64_at(&b[i], 1, 0), total); /* rec continues */
+        total += b[i].length;
+    }
+    assert_int_equal(total, 5);
+    struct ArrowArray end;
+    assert_int_equal(s.get_next(&s, &end), 0);
+    assert_null(end.release);
+    s.release(&s);
+    /* a consumer moves a child out, releases the parent, then the child */
+    struct ArrowArray moved = *b[0].children[2];
+    b[0].children[2]->release = NULL;
+    b[0].release(&b[0]);
+    assert_str(&(struct ArrowArray){.n_children = 1,
+                                    .children = (struct ArrowArray *[]){
+                                        &moved}},
+               0, 0, "S1");
+    moved.release(&moved);
+    assert_null(moved.release);
+    b[1].release(&b[1]);
+    b[2].release(&b[2]);
+}
+
+/* gzip of @p text as @p members members back to back. */
+static unsigned char *gzip_of(const char *text, int members, size_t *out_len)
+{
+    const size_t n = strlen(text);
+    size_t cap = (n + 64) * 2 * (size_t)members + 64, len = 0;
+    unsigned char *out = malloc(cap);
+    assert_non_null(out);
+    const size_t part = (n + (size_t)members - 1) / (size_t)members;
+    for (int m = 0; m < members; m++) {
+        const size_t from = part * (size_t)m;
+        const size_t k = from >= n ? 0 : LAKE_MIN(part, n - from);
+        z_stream zs;
+        memset(&zs, 0, sizeof(zs));
+        assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+                                      Z_DEFAULT_STRATEGY),
+                         Z_OK);
+        zs.next_in = (Bytef *)(uintptr_t)(text + from);
+        zs.avail_in = (uInt)k;
+        zs.next_out = out + len;
+        zs.avail_out = (uInt)(cap - len);
+        assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        len += zs.total_out;
+        deflateEnd(&zs);
+    }
+    *out_len = len;
+    return out;
+}
+
+static void test_arrow__gzip(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *gz = gzip_of(songs_text, 3, &n);
+    struct ArrowArrayStream s;
+    lake_error err;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, gz, n,
+                                             "a/s.json.gz", NULL, &s, &err),
+                     LAKE_OK);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.length, 5);
+    assert_str(&a, col_of(LAKE_ARROW_SONGS, "song_id"), 3, "S2");
+    a.release(&a);
+    s.release(&s);
+    /* truncated */
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, gz, n - 3,
+                                             "a/s.json.gz", NULL, &s, &err),
+                     LAKE_EPARSE);
+    assert_null(s.release);
+    assert_non_null(strstr(err.message, "a/s.json.gz"));
+    /* trailing garbage after a member */
+    unsigned char *bad = malloc(n + 4);
+    memcpy(bad, gz, n);
+    memcpy(bad + n, "junk", 4);
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, bad, n + 4,
+                                             "s.gz", NULL, &s, &err),
+                     LAKE_EPARSE);
+    /* gzip = -1: the bytes are taken as they are (and are bad JSON) */
+    lake_arrow_opts opts = {0};
+    opts.gzip = -1;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, gz, n,
+                                             "s.json.gz", &opts, &s, &err),
+                     LAKE_OK);
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_str(&a, col_of(LAKE_ARROW_SONGS, "reason"), 0, "invalid_json");
+    a.release(&a);
+    s.release(&s);
+    /* max_bytes bounds the decompressed size */
+    opts.gzip = 0;
+    opts.max_bytes = 16;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, gz, n,
+                                             "s.json.gz", &opts, &s, &err),
+                     LAKE_ETOOBIG);
+    free(bad);
+    free(gz);
+}
+
+static void test_arrow__file_and_errors(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_arrow_XXXXXX";
+    const int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const size_t n = strlen(events_text);
+    assert_int_equal(write(fd, events_text, n), (ssize_t)n);
+    close(fd);
+    struct ArrowArrayStream s;
+    lake_error err;
+    assert_int_equal(lake_arrow_read_file(LAKE_ARROW_EVENTS, path, "root/e",
+                                          NULL, &s, &err),
+                     LAKE_OK);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.length, 3);
+    assert_str(&a, 0, 0, "root/e");
+    a.release(&a);
+    s.release(&s);
+    unlink(path);
+    assert_int_equal(lake_arrow_read_file(LAKE_ARROW_EVENTS, path, NULL, NULL,
+                                          &s, &err),
+                     LAKE_EIO);
+    assert_null(s.release);
+    assert_non_null(strstr(err.message, path));
+    /* argument errors */
+    assert_int_equal(lake_arrow_read_records((lake_arrow_kind)7, "", 0, "x",
+                                             NULL, &s, &err),
+                     LAKE_EINVAL);
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, NULL, 3, "x",
+                                             NULL, &s, &err),
+                     LAKE_EINVAL);
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, "", 0, NULL,
+                                             NULL, &s, &err),
+                     LAKE_EINVAL);
+    lake_arrow_opts opts = {0};
+    opts.batch_rows = -1;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, "", 0, "x",
+                                             &opts, &s, &err),
+                     LAKE_EINVAL);
+    /* an empty file: a schema and no batch */
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, NULL, 0, "x",
+                                             NULL, &s, &err),
+                     LAKE_OK);
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_null(a.release);
+    s.release(&s);
+}
+
+/* Run everything once under a failing allocator; return the status seen
+ * (LAKE_OK when all of it succeeded). */
+static lake_status run_all(lake_failing_alloc *fa, const void *gz, size_t n)
+{
+    lake_arrow_opts opts = {0};
+    opts.alloc = &fa->base;
+    opts.batch_rows = 2;
+    struct ArrowArrayStream s;
+    lake_error err;
+    lake_status rc = lake_arrow_read_records(
+        LAKE_ARROW_EVENTS, events_text, strlen(events_text), "e.json", &opts,
+        &s, &err);
+    if (rc != LAKE_OK) {
+        assert_null(s.release);
+        return rc;
+    }
+    struct ArrowArray kept[4];
+    int n_kept = 0;
+    struct ArrowSchema sc;
+    if (s.get_schema(&s, &sc) != 0) {
+        rc = LAKE_ENOMEM;
+        assert_non_null(s.get_last_error(&s));
+    } else {
+        sc.release(&sc);
+    }
+    while (rc == LAKE_OK) {
+        struct ArrowArray a;
+        const int e = s.get_next(&s, &a);
+        if (e != 0) {
+            assert_int_equal(e, ENOMEM);
+            assert_null(a.release);
+            assert_non_null(s.get_last_error(&s));
+            assert_int_equal(s.get_next(&s, &a), ENOMEM); /* sticky */
+            rc = LAKE_ENOMEM;
+            break;
+        }
+        if (!a.release)
+            break;
+        assert_true(n_kept < 4);
+        kept[n_kept++] = a;
+    }
+    s.release(&s);
+    for (int i = 0; i < n_kept; i++)
+        kept[i].release(&kept[i]);
+    if (rc != LAKE_OK)
+        return rc;
+    rc = lake_arrow_read_records(LAKE_ARROW_SONGS, gz, n, "s.json.gz", &opts,
+                                 &s, &err);
+    if (rc != LAKE_OK)
+        return rc;
+    struct ArrowArray a;
+    const int e = s.get_next(&s, &a);
+    if (e == 0 && a.release)
+        a.release(&a);
+    s.release(&s);
+    return e == 0 ? LAKE_OK : LAKE_ENOMEM;
+}
+
+static void test_arrow__oom_sweep(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *gz = gzip_of(songs_text, 2, &n);
+    bool done = false;
+    for (int64_t i = 0; i < 2000 && !done; i++) {
+        lake_failing_alloc fa;
+        lake_failing_alloc_init(&fa, i);
+        const lake_status rc = run_all(&fa, gz, n);
+        assert_int_equal(fa.n_live, 0);
+        if (fa.n_failed == 0) {
+            assert_int_equal(rc, LAKE_OK);
+            done = true;
+        } else {
+            assert_int_equal(rc, LAKE_ENOMEM);
+        }
+    }
+    assert_true(done);
+    free(gz);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arrow__schema),
+        cmocka_unit_test(test_arrow__songs_and_rejects),
+        cmocka_unit_test(test_arrow__events),
+        cmocka_unit_test(test_arrow__batches_and_moved_children),
+        cmocka_unit_test(test_arrow__gzip),
+        cmocka_unit_test(test_arrow__file_and_errors),
+        cmocka_unit_test(test_arrow__oom_sweep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
