@@ -95,24 +95,48 @@ static inline uint64_t fmix64(uint64_t k)
     return k;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t load32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Fixed-size loads only: a tail of 4..7 bytes is two overlapping 4-byte
+ * loads, a shorter one three single bytes (the wyhash trick). */
 uint64_t lake_pq_hash_bytes(const void *p, size_t n)
 {
     const uint8_t *s = p;
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xbf58476d1ce4e5b9ULL);
     while (n >= 8) {
-        uint64_t k;
-        memcpy(&k, s, 8);
-        h = (h ^ k) * 0x94d049bb133111ebULL;
+        h = (h ^ load64(s)) * 0x94d049bb133111ebULL;
         h ^= h >> 29;
         s += 8;
         n -= 8;
     }
-    if (n > 0) {
-        uint64_t k = 0;
-        memcpy(&k, s, n);
-        h = (h ^ k) * 0x94d049bb133111ebULL;
-    }
+    uint64_t k;
+    if (n >= 4)
+        k = load32(s) | load32(s + n - 4) << 32;
+    else if (n > 0)
+        k = (uint64_t)s[0] << 16 | (uint64_t)s[n >> 1] << 8 | s[n - 1];
+    else
+        k = 0;
+    h = (h ^ k ^ ((uint64_t)n << 59)) * 0x94d049bb133111ebULL;
     return fmix64(h);
+}
+
+/* The hash of a fixed-width value. */
+static inline uint64_t hash_fixed(const void *p, int width)
+{
+    const uint64_t v = width == 8 ? load64(p) : load32(p);
+    return fmix64(v ^ 0x9E3779B97F4A7C15ULL);
 }
 
 /* ---- dictionary ---- */
@@ -144,19 +168,19 @@ void lake_pq_dict_free(lake_pq_dict *d)
     d->n = 0;
 }
 
-static bool entry_equals(const lake_pq_dict *d,
-                         uint32_t idx,
-                         const void *p,
-                         size_t len)
+static inline bool entry_equals(const lake_pq_dict *d,
+                                uint32_t idx,
+                                const void *p,
+                                size_t len)
 {
-    if (d->width) {
-        return memcmp(d->plain.data + (size_t)idx * (size_t)d->width, p,
-                      len) == 0;
-    }
+    if (d->width == 8)
+        return load64((const uint8_t *)d->plain.data + (size_t)idx * 8) ==
+               load64(p);
+    if (d->width == 4)
+        return load32((const uint8_t *)d->plain.data + (size_t)idx * 4) ==
+               load32(p);
     const uint8_t *e = (const uint8_t *)d->plain.data + d->offsets[idx];
-    const uint32_t elen = (uint32_t)e[0] | (uint32_t)e[1] << 8 |
-                          (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
-    return elen == len && memcmp(e + 4, p, len) == 0;
+    return load32(e) == len && memcmp(e + 4, p, len) == 0;
 }
 
 /* Double the table (or make the first one) and re-place every entry. */
@@ -190,7 +214,8 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
 {
     if ((size_t)d->n * 2 >= d->n_slots)
         LAKE_TRY(grow_slots(d));
-    const uint64_t h = lake_pq_hash_bytes(p, len);
+    const uint64_t h =
+        d->width ? hash_fixed(p, d->width) : lake_pq_hash_bytes(p, len);
     const uint64_t tag = h >> 32;
     const size_t mask = d->n_slots - 1;
     size_t pos = (size_t)tag & mask;

@@ -65,8 +65,9 @@ typedef struct pq_col {
     bool nullable;
     int width;              /* bytes of a fixed-width value, 0 for strings */
     /* the page being built */
-    uint8_t *levels;        /* definition levels, PAGE_MAX_VALUES */
-    uint32_t *idx;          /* dictionary indices, PAGE_MAX_VALUES */
+    uint8_t *levels;        /* definition levels, `cap` of them */
+    uint32_t *idx;          /* dictionary indices, `cap` of them */
+    size_t cap;             /* values room in levels and idx */
     size_t page_n_values;   /* values including NULLs */
     size_t page_n_idx;      /* dictionary indices */
     lake_buf plain;         /* PLAIN values */
@@ -74,6 +75,9 @@ typedef struct pq_col {
     /* the chunk of the current row group */
     pq_stats chunk_stats;
     lake_pq_dict dict;
+    uint32_t *seen;         /* strings: page_no when entry i was last seen */
+    size_t seen_cap;        /* entries in `seen` */
+    uint32_t page_no;       /* pages flushed so far, + 1 */
     bool dict_mode;         /* values go through the dictionary */
     bool dict_leave;        /* leave the dictionary at the next value */
     int dict_bits;          /* bit width of the current indices */
@@ -469,6 +473,7 @@ static lake_status flush_page(lake_pq_writer *w, pq_col *c, lake_error *err)
     stats_clear(&c->page_stats);
     c->chunk_values += (int64_t)c->page_n_values;
     c->page_n_values = c->page_n_idx = 0;
+    c->page_no++;
     c->plain.len = 0;
     return LAKE_OK;
 }
@@ -714,6 +719,62 @@ static lake_status put_value(lake_pq_writer *w,
     return LAKE_OK;
 }
 
+/* Make room in the level and index arrays for @p rows more values of the
+ * pending page (a page holds PAGE_MAX_VALUES at most). They grow on demand
+ * so that a small file costs little memory. */
+static lake_status reserve_values(lake_pq_writer *w,
+                                  pq_col *c,
+                                  int64_t rows,
+                                  lake_error *err)
+{
+    const size_t need =
+        LAKE_MIN(c->page_n_values + (size_t)rows, (size_t)PAGE_MAX_VALUES);
+    if (need <= c->cap)
+        return LAKE_OK;
+    const size_t cap = LAKE_MIN(LAKE_MAX(need, 2 * c->cap), PAGE_MAX_VALUES);
+    if (c->nullable) {
+        uint8_t *p = lake_realloc(w->alloc, c->levels, c->cap, cap);
+        if (!p)
+            return fail_status(w, err, LAKE_ENOMEM, "page levels");
+        c->levels = p;
+    }
+    if (!w->no_dictionary) {
+        uint32_t *p = lake_realloc(w->alloc, c->idx, c->cap * sizeof(*p),
+                                   cap * sizeof(*p));
+        if (!p)
+            return fail_status(w, err, LAKE_ENOMEM, "page indices");
+        c->idx = p;
+    }
+    c->cap = cap;
+    return LAKE_OK;
+}
+
+/* Whether dictionary entry @p idx of a string column already counted in
+ * the pending page's statistics; marks it counted. Comparing a string
+ * against the bounds once per page instead of once per value keeps
+ * low-cardinality columns cheap. */
+static lake_status seen_in_page(lake_pq_writer *w,
+                                pq_col *c,
+                                uint32_t idx,
+                                bool *seen,
+                                lake_error *err)
+{
+    if (idx >= c->seen_cap) {
+        const size_t cap = LAKE_MAX((size_t)idx + 1, 2 * c->seen_cap);
+        uint32_t *p = lake_realloc(w->alloc, c->seen,
+                                   c->seen_cap * sizeof(*p),
+                                   cap * sizeof(*p));
+        if (!p)
+            return fail_status(w, err, LAKE_ENOMEM, "statistics");
+        memset(p + c->seen_cap, 0, (cap - c->seen_cap) * sizeof(*p));
+        c->seen = p;
+        c->seen_cap = cap;
+    }
+    *seen = c->seen[idx] == c->page_no;
+    c->seen[idx] = c->page_no;
+    return LAKE_OK;
+}
+
 /* Encode rows [begin, end) of one column. */
 static lake_status encode_column(lake_pq_writer *w,
                                  pq_col *c,
@@ -722,6 +783,7 @@ static lake_status encode_column(lake_pq_writer *w,
                                  int64_t end,
                                  lake_error *err)
 {
+    LAKE_TRY(reserve_values(w, c, end - begin, err));
     for (int64_t r = begin; r < end; r++) {
         if (LAKE_UNLIKELY(c->dict_leave))
             LAKE_TRY(leave_dictionary(w, c, err));
@@ -749,8 +811,13 @@ static lake_status encode_column(lake_pq_writer *w,
                             "is %zu bytes (over 2 GiB)",
                             c->name, (long long)r, sv->len);
             const char *p = sv->len ? sv->ptr : "";
+            const size_t before = c->page_n_idx;
             LAKE_TRY(put_value(w, c, p, sv->len, err));
-            rc = stats_add_bytes(&c->page_stats, p, sv->len);
+            bool seen = false;
+            if (c->page_n_idx > before)
+                LAKE_TRY(seen_in_page(w, c, c->idx[before], &seen, err));
+            if (!seen)
+                rc = stats_add_bytes(&c->page_stats, p, sv->len);
             break;
         }
         case LAKE_PQ_INT32: {
@@ -916,16 +983,7 @@ lake_status lake_pq_writer_new(lake_output *out,
         c->name = lake_strdup(a, columns[j].name);
         if (!c->name)
             goto oom;
-        if (c->nullable) {
-            c->levels = lake_malloc(a, PAGE_MAX_VALUES);
-            if (!c->levels)
-                goto oom;
-        }
-        if (c->dict_mode) {
-            c->idx = lake_malloc(a, PAGE_MAX_VALUES * sizeof(uint32_t));
-            if (!c->idx)
-                goto oom;
-        }
+        c->page_no = 1;
     }
     if (opts->n_kv) {
         w->kv = lake_calloc(a, 2 * opts->n_kv, sizeof(char *));
@@ -1089,6 +1147,7 @@ void lake_pq_writer_free(lake_pq_writer *w)
         lake_free(a, c->name);
         lake_free(a, c->levels);
         lake_free(a, c->idx);
+        lake_free(a, c->seen);
         lake_buf_reset(&c->plain);
         lake_buf_reset(&c->pages);
         stats_free(&c->page_stats);
