@@ -180,7 +180,7 @@ static void merge_runs(const lake_gen_event *a,
         memcpy(out + k, b + j, (nb - j) * sizeof(*b));
 }
 
-void lake_gen_sort(lake_gen_event *v, lake_gen_event *tmp, size_t n)
+static void merge_sort(lake_gen_event *v, lake_gen_event *tmp, size_t n)
 {
     lake_gen_event *src = v, *dst = tmp;
     for (;;) {
@@ -207,6 +207,61 @@ void lake_gen_sort(lake_gen_event *v, lake_gen_event *tmp, size_t n)
     }
     if (src != v && n)
         memcpy(v, src, n * sizeof(*v));
+}
+
+/* LSD radix sort on ts in three 11-bit passes (stable), then equal ts
+ * put in (sessionId, itemInSession) order: the total order, whatever the
+ * input order. A span over 2^33 ms falls back to the merge sort. */
+void lake_gen_sort(lake_gen_event *v, lake_gen_event *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    int64_t lo = v[0].ts, hi = v[0].ts;
+    for (size_t i = 1; i < n; i++) {
+        lo = v[i].ts < lo ? v[i].ts : lo;
+        hi = v[i].ts > hi ? v[i].ts : hi;
+    }
+    if (hi - lo >= (1LL << 33) || n < 64) {
+        merge_sort(v, tmp, n);
+        return;
+    }
+    static const int shift[3] = {0, 11, 22};
+    size_t count[3][2048];
+    memset(count, 0, sizeof(count));
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t k = (uint64_t)(v[i].ts - lo);
+        for (int p = 0; p < 3; p++)
+            count[p][(k >> shift[p]) & 2047]++;
+    }
+    lake_gen_event *src = v, *dst = tmp;
+    for (int p = 0; p < 3; p++) {
+        size_t sum = 0;
+        for (int b = 0; b < 2048; b++) {
+            const size_t c = count[p][b];
+            count[p][b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t k = (uint64_t)(src[i].ts - lo);
+            dst[count[p][(k >> shift[p]) & 2047]++] = src[i];
+        }
+        lake_gen_event *t = src;
+        src = dst;
+        dst = t;
+    }
+    memcpy(v, src, n * sizeof(*v)); /* three passes: src is tmp */
+    for (size_t i = 1; i < n; i++) {
+        if (v[i].ts != v[i - 1].ts)
+            continue;
+        /* insertion into the run of equal ts */
+        const lake_gen_event e = v[i];
+        size_t j = i;
+        while (j > 0 && lake_gen_event_cmp(&e, &v[j - 1]) < 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = e;
+    }
 }
 
 /* ---- catalogue ---- */
@@ -370,16 +425,41 @@ static lake_status build_song(lake_gen_catalog *c,
 
 uint32_t lake_gen_pick_song(const lake_gen_catalog *c, lake_gen_rng *r)
 {
-    const double u = lake_gen_unif(r) * c->cdf[c->n_played - 1];
-    uint32_t lo = 0, hi = c->n_played - 1;
-    while (lo < hi) {
-        const uint32_t mid = lo + (hi - lo) / 2;
-        if (c->cdf[mid] > u)
-            hi = mid;
+    const uint64_t x = lake_gen_next(r);
+    const uint32_t i = (uint32_t)(((x >> 32) * (uint64_t)c->n_played) >> 32);
+    const double u = (double)(x & 0xFFFFFFFFu) * 0x1.0p-32;
+    return u < c->alias_p[i] ? i : c->alias_i[i];
+}
+
+/* Vose's alias method over the popularity weights; @p work holds 2n. */
+static void build_alias(lake_gen_catalog *c, uint32_t *work)
+{
+    const uint32_t n = c->n_played;
+    const double total = c->cdf[n - 1];
+    uint32_t *small = work, *large = work + n;
+    uint32_t ns = 0, nl = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const double p = c->cdf[i] - (i ? c->cdf[i - 1] : 0.0);
+        c->alias_p[i] = p * n / total;
+        c->alias_i[i] = i;
+        if (c->alias_p[i] < 1.0)
+            small[ns++] = i;
         else
-            lo = mid + 1;
+            large[nl++] = i;
     }
-    return lo;
+    while (ns && nl) {
+        const uint32_t s = small[--ns], l = large[nl - 1];
+        c->alias_i[s] = l;
+        c->alias_p[l] -= 1.0 - c->alias_p[s];
+        if (c->alias_p[l] < 1.0) {
+            nl--;
+            small[ns++] = l;
+        }
+    }
+    while (nl)
+        c->alias_p[large[--nl]] = 1.0;
+    while (ns)
+        c->alias_p[small[--ns]] = 1.0;
 }
 
 void lake_gen_catalog_free(lake_gen_catalog *c)
@@ -387,10 +467,14 @@ void lake_gen_catalog_free(lake_gen_catalog *c)
     lake_free(c->alloc, c->artists);
     lake_free(c->alloc, c->songs);
     lake_free(c->alloc, c->cdf);
+    lake_free(c->alloc, c->alias_p);
+    lake_free(c->alloc, c->alias_i);
     lake_buf_reset(&c->text);
     c->artists = NULL;
     c->songs = NULL;
     c->cdf = NULL;
+    c->alias_p = NULL;
+    c->alias_i = NULL;
 }
 
 lake_status lake_gen_catalog_build(lake_gen_catalog *c,
@@ -424,8 +508,11 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     c->songs = lake_calloc(alloc, (size_t)n_played + extra_max,
                            sizeof(*c->songs));
     c->cdf = lake_calloc(alloc, n_played, sizeof(*c->cdf));
-    perm = lake_calloc(alloc, n_played, sizeof(*perm));
-    if (!c->artists || !c->songs || !c->cdf || !perm)
+    perm = lake_calloc(alloc, 2 * (size_t)n_played, sizeof(*perm));
+    c->alias_p = lake_calloc(alloc, n_played, sizeof(*c->alias_p));
+    c->alias_i = lake_calloc(alloc, n_played, sizeof(*c->alias_i));
+    if (!c->artists || !c->songs || !c->cdf || !perm || !c->alias_p ||
+        !c->alias_i)
         goto oom;
     c->n_artists = n_art;
     for (uint32_t i = 0; i < n_art_played; i++)
@@ -442,10 +529,12 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
             goto oom;
         total += pow((double)i + 1.0, -ZIPF_S);
         c->cdf[i] = total;
-        perm[i] = i;
     }
     c->n_played = n_played;
     c->n_songs = n_played;
+    build_alias(c, perm);
+    for (uint32_t i = 0; i < n_played; i++)
+        perm[i] = i;
     /* Choose written songs in random order until their play mass reaches
      * match_rate; only ASCII songs, whose log text matches exactly. */
     for (uint32_t i = n_played; i > 1; i--) {

@@ -173,6 +173,8 @@ typedef struct lake_gen_catalog {
     uint32_t n_played;
     uint32_t n_songs;
     double *cdf;           /* n_played play probabilities, cumulative */
+    double *alias_p;       /* Vose alias table over the n_played songs */
+    uint32_t *alias_i;
     lake_buf text;         /* names, titles, log fragments */
     uint32_t n_written;    /* songs with a song file */
     uint32_t spare;        /* first of n_spare songs for faulty files */

@@ -207,6 +207,38 @@ static void test_generate__catalog_match_share(void **state)
     world_free(&f);
 }
 
+static void test_generate__sort_total_order(void **state)
+{
+    (void)state;
+    world_fx f;
+    world_init(&f, 60, 0);
+    for (uint32_t u = 0; u < 60; u++)
+        assert_int_equal(lake_gen_user_day(&f.w, u, 0, &f.users[u], &f.ev),
+                         LAKE_OK);
+    const size_t n = f.ev.n;
+    assert_true(n > 100);
+    lake_gen_event *tmp = calloc(n, sizeof(*tmp));
+    lake_gen_rng r;
+    lake_gen_rng_seed(&r, 3, 3, 3, 3);
+    for (int round = 0; round < 3; round++) {
+        /* shuffled, then with a huge span (merge sort), then tiny */
+        for (size_t i = n; i > 1; i--) {
+            const size_t j = lake_gen_below(&r, (uint32_t)i);
+            const lake_gen_event t = f.ev.v[i - 1];
+            f.ev.v[i - 1] = f.ev.v[j];
+            f.ev.v[j] = t;
+        }
+        if (round == 1)
+            f.ev.v[0].ts += 1LL << 40;
+        const size_t m = round == 2 ? 40 : n;
+        lake_gen_sort(f.ev.v, tmp, m);
+        for (size_t i = 1; i < m; i++)
+            assert_true(lake_gen_event_cmp(&f.ev.v[i - 1], &f.ev.v[i]) < 0);
+    }
+    free(tmp);
+    world_free(&f);
+}
+
 static void test_generate__session_invariants(void **state)
 {
     (void)state;
@@ -555,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_generate__json_spelling),
         cmocka_unit_test(test_generate__ids_and_dates),
         cmocka_unit_test(test_generate__catalog_match_share),
+        cmocka_unit_test(test_generate__sort_total_order),
         cmocka_unit_test(test_generate__session_invariants),
         cmocka_unit_test(test_generate__lines_and_faults),
         cmocka_unit_test(test_generate__song_files_parse),
