@@ -811,6 +811,12 @@ static lake_status run_session(sim *s)
             LAKE_TRY(emit(s, LAKE_GEN_HOME, 0));
             s->ts += think_ms(s);
         }
+        if (lake_gen_unif(&s->r) < 0.15) { /* reading before logging in */
+            LAKE_TRY(emit(s, lake_gen_unif(&s->r) < 0.6 ? LAKE_GEN_ABOUT
+                                                        : LAKE_GEN_HELP,
+                          0));
+            s->ts += think_ms(s);
+        }
         LAKE_TRY(emit(s, LAKE_GEN_LOGIN, 0));
         s->ts += 1000 * (int64_t)(1 + lake_gen_below(&s->r, 180));
         user->logged_in = true;
