@@ -559,7 +559,8 @@ static lake_status classify(lake_s3_client *c,
         return LAKE_OK;
     }
     const char *rid = x.request_id[0] ? x.request_id : req->request_id;
-    *retry = st >= 500 || st == 429 || retryable_code(x.code);
+    *retry = (st >= 500 && st != 501) || st == 429 ||
+             retryable_code(x.code); /* 501: not implemented, for good */
     lake_error_set(err, LAKE_EREMOTE,
                    "s3: %s %s: HTTP %ld %s%s%s (request id %s)", req->method,
                    target, st, x.code[0] ? x.code : "(no code)",
@@ -782,6 +783,9 @@ static lake_status list_append(lake_s3_object_list *out,
             return lake_error_set(err, LAKE_EPARSE,
                                   "s3: listing: bad URL encoding in key");
     }
+    if (!e->upload_id && out->n_objects > 0 &&
+        strcmp(e->key, out->objects[out->n_objects - 1].key) <= 0)
+        return LAKE_OK; /* seen already: the page did not advance */
     if (out->n_objects == *cap) {
         const size_t ncap = *cap ? *cap * 2 : 256;
         lake_s3_object *p = lake_realloc(out->alloc, out->objects,
@@ -822,7 +826,25 @@ static lake_status parse_answer(lake_s3_client *c,
     return LAKE_OK;
 }
 
-/* One listing call: ListObjectsV2 or ListMultipartUploads pages. */
+/* Whether @p token, URL-decoded, is @p key: a server that encoded its
+ * key-based token (AWS tokens are opaque and never look like this). */
+static bool token_is_last_key(const char *token, const char *key)
+{
+    char buf[2048];
+    size_t len = strlen(token);
+    if (len >= sizeof(buf))
+        return false;
+    memcpy(buf, token, len + 1);
+    return lake_s3_uri_decode(buf, &len) == LAKE_OK && strcmp(buf, key) == 0;
+}
+
+/* One listing call: ListObjectsV2 or ListMultipartUploads pages.
+ * Object keys must advance from page to page. Some servers (s3proxy 4)
+ * URL-encode a key-based NextContinuationToken under encoding-type=url,
+ * which would restart the next page too early (duplicates) or too late
+ * (skipped keys); then we page with start-after=<last key>. A page that
+ * brings no key past the last one also switches to start-after, and fails
+ * if even that does not advance, so a listing never loops. */
 static lake_status list_pages(lake_s3_client *c,
                               const char *bucket,
                               const char *prefix,
@@ -839,6 +861,7 @@ static lake_status list_pages(lake_s3_client *c,
     snprintf(max_keys_text, sizeof(max_keys_text), "%d",
              max_keys > 0 ? max_keys : 1000);
     lake_status rc = LAKE_OK;
+    bool start_after = false;
     lake_s3_req req;
     lake_s3_xml_result x;
     memset(&x, 0, sizeof(x));
@@ -860,7 +883,10 @@ static lake_status list_pages(lake_s3_client *c,
             req.params[np++] = (lake_s3_param){"list-type", "2"};
             req.params[np++] = (lake_s3_param){"encoding-type", "url"};
             req.params[np++] = (lake_s3_param){"max-keys", max_keys_text};
-            if (token)
+            if (start_after)
+                req.params[np++] = (lake_s3_param){
+                    "start-after", out->objects[out->n_objects - 1].key};
+            else if (token)
                 req.params[np++] =
                     (lake_s3_param){"continuation-token", token};
         }
@@ -870,6 +896,7 @@ static lake_status list_pages(lake_s3_client *c,
         rc = lake_s3_run_one(c, &req, err);
         if (rc == LAKE_OK)
             rc = parse_answer(c, &req, &x, err);
+        const size_t n_before = out->n_objects;
         for (size_t i = 0; rc == LAKE_OK && i < x.n_entries; i++)
             rc = list_append(out, &cap, &x.entries[i],
                              x.url_encoded && !uploads, err);
@@ -883,9 +910,24 @@ static lake_status list_pages(lake_s3_client *c,
         id_marker = x.next_upload_id_marker;
         x.next_token = x.next_key_marker = x.next_upload_id_marker = NULL;
         const bool truncated = x.is_truncated;
+        const bool advanced = out->n_objects - n_before == x.n_entries;
+        if (!uploads && token && x.url_encoded && out->n_objects > 0 &&
+            token_is_last_key(token, out->objects[out->n_objects - 1].key))
+            start_after = true;
         lake_s3_xml_result_free(&x);
         if (!truncated)
             break;
+        if (!uploads && !advanced) {
+            if (start_after || out->n_objects == n_before ||
+                out->n_objects == 0) {
+                rc = lake_error_set(err, LAKE_EREMOTE,
+                                    "s3: listing s3://%s/%s: the server's "
+                                    "pages do not advance",
+                                    bucket, prefix ? prefix : "");
+                break;
+            }
+            start_after = true;
+        }
         if (uploads ? !marker : !token) {
             rc = lake_error_set(err, LAKE_EPARSE,
                                 "s3: listing s3://%s: truncated page "
