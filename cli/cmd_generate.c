@@ -144,7 +144,7 @@ int sparkify_cmd_generate(int argc, char **argv)
             }
             i++;
             if (!strcmp(a, "--users")) {
-                bad = parse_i64(v, 1, 100000000, &n);
+                bad = parse_i64(v, 1, 10000000, &n);
                 o.n_users = n;
             } else if (!strcmp(a, "--days")) {
                 bad = parse_i64(v, 1, 36600, &n);
@@ -152,10 +152,10 @@ int sparkify_cmd_generate(int argc, char **argv)
             } else if (!strcmp(a, "--start")) {
                 o.start_date = v;
             } else if (!strcmp(a, "--catalog")) {
-                bad = parse_i64(v, 1, 50000000, &n);
+                bad = parse_i64(v, 1, 10000000, &n);
                 o.catalog_songs = n;
             } else if (!strcmp(a, "--song-files")) {
-                bad = parse_i64(v, 1, 50000000, &n);
+                bad = parse_i64(v, 1, 10000000, &n);
                 o.song_files = n;
             } else if (!strcmp(a, "--match-rate")) {
                 bad = parse_rate(v, &o.match_rate);
@@ -181,8 +181,7 @@ int sparkify_cmd_generate(int argc, char **argv)
         } else if (!out) {
             out = a;
         } else {
-            fprintf(stderr, "sparkify generate: unexpected argument '%s'\n",
-                    a);
+            fprintf(stderr, "sparkify generate: unexpected argument '%s'\n", a);
             usage(stderr);
             return SPARKIFY_EXIT_USAGE;
         }

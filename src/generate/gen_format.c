@@ -14,14 +14,14 @@ static const char hexl[] = "0123456789abcdef";
 
 /* Reasons in the order of lake_generate_report.reason_counts. */
 static const char *const reasons[LAKE_GEN_N_REASONS] = {
-    "invalid_json",           "not_an_object",
-    "missing_field:ts",       "missing_field:sessionId",
-    "missing_field:page",     "missing_field:song",
-    "missing_field:userId",   "wrong_type:ts",
-    "wrong_type:sessionId",   "wrong_type:itemInSession",
-    "wrong_type:page",        "wrong_type:length",
-    "out_of_range:ts",        "missing_field:song_id",
-    "wrong_type:duration",    "wrong_type:year",
+    "invalid_json",         "not_an_object",
+    "missing_field:ts",     "missing_field:sessionId",
+    "missing_field:page",   "missing_field:song",
+    "missing_field:userId", "wrong_type:ts",
+    "wrong_type:sessionId", "wrong_type:itemInSession",
+    "wrong_type:page",      "wrong_type:length",
+    "out_of_range:ts",      "missing_field:song_id",
+    "wrong_type:duration",  "wrong_type:year",
 };
 
 const char *lake_generate_reason(int i)
@@ -223,15 +223,15 @@ lake_status lake_gen_fixed5(lake_buf *b, int64_t v)
 
 /* ---- event lines ---- */
 
-#define PUT(lit)                                                              \
-    do {                                                                      \
-        memcpy(p, lit, sizeof(lit) - 1);                                      \
-        p += sizeof(lit) - 1;                                                 \
+#define PUT(lit)                                                               \
+    do {                                                                       \
+        memcpy(p, lit, sizeof(lit) - 1);                                       \
+        p += sizeof(lit) - 1;                                                  \
     } while (0)
-#define PUTN(src, len)                                                        \
-    do {                                                                      \
-        memcpy(p, src, len);                                                  \
-        p += len;                                                             \
+#define PUTN(src, len)                                                         \
+    do {                                                                       \
+        memcpy(p, src, len);                                                   \
+        p += len;                                                              \
     } while (0)
 
 static const char lo_frag0[] =
@@ -271,8 +271,8 @@ lake_status lake_gen_format_event(lake_buf *b,
     }
     size_t need = 320 + fl[0] + fl[1] + fl[2] + fl[3] + fl[4];
     if (s)
-        need += (size_t)s->log_artist_len + s->log_length_len +
-                s->log_title_len;
+        need +=
+            (size_t)s->log_artist_len + s->log_length_len + s->log_title_len;
     LAKE_TRY(lake_buf_reserve(b, need));
     const size_t start = b->len;
     char *p = b->data + b->len;
@@ -354,8 +354,7 @@ lake_status lake_gen_format_event(lake_buf *b,
         PUT(",\"ts\":");
         if (fault == LAKE_GEN_F_TS_STRING)
             *p++ = '"';
-        p += put_i64(p, fault == LAKE_GEN_F_TS_RANGE ? ev->ts * 1000
-                                                      : ev->ts);
+        p += put_i64(p, fault == LAKE_GEN_F_TS_RANGE ? ev->ts * 1000 : ev->ts);
         if (fault == LAKE_GEN_F_TS_STRING)
             *p++ = '"';
     }
@@ -367,9 +366,9 @@ lake_status lake_gen_format_event(lake_buf *b,
     if (fault == LAKE_GEN_F_TRUNCATED) {
         /* Cut anywhere before the closing brace: never valid JSON. */
         const size_t len = b->len - start;
-        const uint64_t h = lake_gen_mix64((uint64_t)ev->ts ^
-                                          ((uint64_t)ev->session << 20) ^
-                                          (uint64_t)ev->item);
+        const uint64_t h =
+            lake_gen_mix64((uint64_t)ev->ts ^ ((uint64_t)ev->session << 20) ^
+                           (uint64_t)ev->item);
         b->len = start + 1 + (size_t)(h % (len - 2));
     }
     return LAKE_OK;
@@ -405,12 +404,11 @@ static lake_status song_object(lake_buf *b,
         LAKE_TRY(lake_buf_append_str(b, "null"));
     LAKE_TRY(lake_buf_append_str(b, sep));
     LAKE_TRY(lake_buf_append_str(b, "\"artist_location\": "));
-    LAKE_TRY(lake_gen_json_song_str(b, c->text.data + a->loc_off,
-                                    a->loc_len));
+    LAKE_TRY(lake_gen_json_song_str(b, c->text.data + a->loc_off, a->loc_len));
     LAKE_TRY(lake_buf_append_str(b, sep));
     LAKE_TRY(lake_buf_append_str(b, "\"artist_name\": "));
-    LAKE_TRY(lake_gen_json_song_str(b, c->text.data + a->name_off,
-                                    a->name_len));
+    LAKE_TRY(
+        lake_gen_json_song_str(b, c->text.data + a->name_off, a->name_len));
     LAKE_TRY(lake_buf_append_str(b, sep));
     if (fault == LAKE_GEN_SF_NO_SONG_ID) {
         LAKE_TRY(lake_buf_printf(b, "\"song_id\": null%s", sep));
@@ -419,8 +417,8 @@ static lake_status song_object(lake_buf *b,
         LAKE_TRY(lake_buf_printf(b, "\"song_id\": \"%s\"%s", id, sep));
     }
     LAKE_TRY(lake_buf_append_str(b, "\"title\": "));
-    LAKE_TRY(lake_gen_json_song_str(b, c->text.data + s->title_off,
-                                    s->title_len));
+    LAKE_TRY(
+        lake_gen_json_song_str(b, c->text.data + s->title_off, s->title_len));
     LAKE_TRY(lake_buf_append_str(b, sep));
     LAKE_TRY(lake_buf_append_str(b, "\"duration\": "));
     if (fault == LAKE_GEN_SF_DUR_STRING)
@@ -430,8 +428,8 @@ static lake_status song_object(lake_buf *b,
         LAKE_TRY(lake_buf_append_byte(b, '"'));
     LAKE_TRY(lake_buf_append_str(b, sep));
     if (fault == LAKE_GEN_SF_YEAR_FLOAT)
-        LAKE_TRY(lake_buf_printf(b, "\"year\": %u.5", (unsigned)s->year +
-                                                      (s->year ? 0 : 1999)));
+        LAKE_TRY(lake_buf_printf(b, "\"year\": %u.5",
+                                 (unsigned)s->year + (s->year ? 0 : 1999)));
     else
         LAKE_TRY(lake_buf_printf(b, "\"year\": %u", (unsigned)s->year));
     return lake_buf_append_str(b, pretty ? "\n}" : "}");

@@ -49,13 +49,12 @@ const lake_gen_page_info lake_gen_pages[LAKE_GEN_N_PAGES] = {
 
 /* Relative activity per UTC hour: a trough around 03:00, a peak in the
  * afternoon (US evening), the shape of the course logs. */
-static const double hour_weight[24] = {
-    19, 16, 13, 12, 17, 21, 22, 24, 30, 35, 38, 38,
-    41, 48, 56, 60, 57, 55, 43, 38, 32, 25, 22, 20};
+static const double hour_weight[24] = {19, 16, 13, 12, 17, 21, 22, 24,
+                                       30, 35, 38, 38, 41, 48, 56, 60,
+                                       57, 55, 43, 38, 32, 25, 22, 20};
 
 /* Monday = 0 ... Sunday = 6: quieter weekends. */
-static const double weekday_weight[7] = {1.0, 1.0, 1.1, 1.0, 1.05, 0.5,
-                                         0.4};
+static const double weekday_weight[7] = {1.0, 1.0, 1.1, 1.0, 1.05, 0.5, 0.4};
 
 double lake_gen_normal(lake_gen_rng *r)
 {
@@ -83,8 +82,7 @@ int64_t lake_gen_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-void lake_gen_civil_from_days(int64_t z, int64_t *y, unsigned *m,
-                              unsigned *d)
+void lake_gen_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -139,9 +137,8 @@ lake_status lake_gen_events_push(lake_gen_events *e, const lake_gen_event *ev)
 {
     if (e->n == e->cap) {
         const size_t cap = e->cap ? e->cap * 2 : 256;
-        lake_gen_event *v = lake_realloc(e->alloc, e->v,
-                                         e->cap * sizeof(*v),
-                                         cap * sizeof(*v));
+        lake_gen_event *v =
+            lake_realloc(e->alloc, e->v, e->cap * sizeof(*v), cap * sizeof(*v));
         if (!v)
             return LAKE_ENOMEM;
         e->v = v;
@@ -295,8 +292,9 @@ static lake_status make_artist_name(lake_buf *b, lake_gen_rng *r)
                                  : pick(&lake_gen_first_m, r)));
         LAKE_TRY(add_word(b, start, pick(&lake_gen_last, r)));
         if (form == 0)
-            LAKE_TRY(lake_buf_append_str(
-                b, lake_gen_unif(r) < 0.5 ? " & The " : " and the "));
+            LAKE_TRY(lake_buf_append_str(b, lake_gen_unif(r) < 0.5
+                                                ? " & The "
+                                                : " and the "));
         if (form == 0)
             LAKE_TRY(lake_buf_append_str(b, pick(&lake_gen_artist_words, r)));
     } else if (form < 8) { /* a band */
@@ -383,8 +381,8 @@ static lake_status build_song_frags(lake_gen_catalog *c, lake_gen_song *s)
     const size_t off = c->text.len;
     s->log_off = (uint32_t)off;
     /* The text blob may move while appending: copy from offsets. */
-    LAKE_TRY(lake_buf_reserve(&c->text, 13 * (a->name_len + s->title_len) +
-                                            64));
+    LAKE_TRY(
+        lake_buf_reserve(&c->text, 13 * (a->name_len + s->title_len) + 64));
     LAKE_TRY(lake_gen_json_log_str(&c->text, c->text.data + a->name_off,
                                    a->name_len));
     s->log_artist_len = (uint16_t)(c->text.len - off);
@@ -392,8 +390,8 @@ static lake_status build_song_frags(lake_gen_catalog *c, lake_gen_song *s)
     s->log_length_len = (uint16_t)(c->text.len - off - s->log_artist_len);
     LAKE_TRY(lake_gen_json_log_str(&c->text, c->text.data + s->title_off,
                                    s->title_len));
-    s->log_title_len = (uint16_t)(c->text.len - off - s->log_artist_len -
-                                  s->log_length_len);
+    s->log_title_len =
+        (uint16_t)(c->text.len - off - s->log_artist_len - s->log_length_len);
     return LAKE_OK;
 }
 
@@ -505,8 +503,8 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     const uint32_t n_art_played = n_played / 2 + 1;
     const uint32_t n_art = n_art_played + (uint32_t)extra_max;
     c->artists = lake_calloc(alloc, n_art, sizeof(*c->artists));
-    c->songs = lake_calloc(alloc, (size_t)n_played + extra_max,
-                           sizeof(*c->songs));
+    c->songs =
+        lake_calloc(alloc, (size_t)n_played + extra_max, sizeof(*c->songs));
     c->cdf = lake_calloc(alloc, n_played, sizeof(*c->cdf));
     perm = lake_calloc(alloc, 2 * (size_t)n_played, sizeof(*perm));
     c->alias_p = lake_calloc(alloc, n_played, sizeof(*c->alias_p));
@@ -598,8 +596,8 @@ lake_status lake_gen_user_init(const lake_gen_world *w,
     lake_gen_rng_seed(&r, w->seed, u, 0, PURPOSE_USER);
     memset(user, 0, sizeof(*user));
     const bool female = lake_gen_unif(&r) < 0.58;
-    const char *first = female ? pick(&lake_gen_first_f, &r)
-                               : pick(&lake_gen_first_m, &r);
+    const char *first =
+        female ? pick(&lake_gen_first_f, &r) : pick(&lake_gen_first_m, &r);
     const char *last = pick(&lake_gen_last, &r);
     const char *agent = pick(&lake_gen_agents, &r);
     /* Registered up to ~3 months before the first day. */
@@ -626,8 +624,9 @@ lake_status lake_gen_user_init(const lake_gen_world *w,
         rc = lake_gen_json_log_str(frags, first, strlen(first));
     if (rc == LAKE_OK)
         rc = lake_buf_append_str(frags,
-                                 female ? ",\"gender\":\"F\",\"itemInSession\":"
-                                        : ",\"gender\":\"M\",\"itemInSession\":");
+                                 female
+                                     ? ",\"gender\":\"F\",\"itemInSession\":"
+                                     : ",\"gender\":\"M\",\"itemInSession\":");
     user->frag_len[0] = (uint16_t)(frags->len - mark);
     mark = frags->len;
     /* 1: ,"lastName":..,"length": */
@@ -688,8 +687,8 @@ typedef struct sim {
     const lake_gen_world *w;
     lake_gen_user *user;
     uint32_t u;
-    lake_gen_rng r;      /* behaviour */
-    lake_gen_rng fr;     /* faults */
+    lake_gen_rng r;  /* behaviour */
+    lake_gen_rng fr; /* faults */
     lake_gen_events *out;
     int64_t ts;
     int64_t session;
@@ -812,8 +811,9 @@ static lake_status run_session(sim *s)
             s->ts += think_ms(s);
         }
         if (lake_gen_unif(&s->r) < 0.15) { /* reading before logging in */
-            LAKE_TRY(emit(s, lake_gen_unif(&s->r) < 0.6 ? LAKE_GEN_ABOUT
-                                                        : LAKE_GEN_HELP,
+            LAKE_TRY(emit(s,
+                          lake_gen_unif(&s->r) < 0.6 ? LAKE_GEN_ABOUT
+                                                     : LAKE_GEN_HELP,
                           0));
             s->ts += think_ms(s);
         }

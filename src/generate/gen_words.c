@@ -7,10 +7,12 @@
 #include "generate.h"
 #include "lake_internal.h"
 
-#define WORDS(name, ...)                                                      \
-    static const char *const name##_w[] = {__VA_ARGS__};                      \
+#define WORDS(name, ...)                                                       \
+    static const char *const name##_w[] = {__VA_ARGS__};                       \
     const lake_gen_words name = {name##_w, LAKE_ARRAY_LEN(name##_w)}
 
+/* The lists stay packed. */
+/* clang-format off */
 WORDS(lake_gen_first_f, "Amelia", "Brooke", "Chloe", "Dana", "Ella", "Faith",
       "Grace", "Hannah", "Isla", "Jasmine", "Kayla", "Lauren", "Maya",
       "Nora", "Olivia", "Paige", "Quinn", "Rachel", "Sophie", "Tessa",
@@ -136,3 +138,4 @@ WORDS(lake_gen_artist_accented, "Bj\xc3\xb6rn", "J\xc3\xb6rg", "Ren\xc3\xa9",
 WORDS(lake_gen_countries, "England", "Canada", "Sweden", "Germany", "France",
       "Brazil", "Mexico", "Australia", "Jamaica", "Ireland", "Scotland",
       "Japan", "Spain", "Italy", "Norway", "Iceland", "Nigeria", "Argentina");
+/* clang-format on */

@@ -38,17 +38,17 @@ typedef struct worker {
     lake_gen_events ev;  /* this worker's users' events of a day */
     lake_gen_event *tmp; /* sort scratch */
     size_t tmp_cap;
-    lake_buf *text;      /* the current slot's formatted chunk */
-    lake_buf *z;         /* its compressed form */
-    lake_buf texts[2];   /* two slots: one formats while the other is */
-    lake_buf zs_out[2];  /* written out */
+    lake_buf *text;     /* the current slot's formatted chunk */
+    lake_buf *z;        /* its compressed form */
+    lake_buf texts[2];  /* two slots: one formats while the other is */
+    lake_buf zs_out[2]; /* written out */
     uint32_t crc[2];
-    bool has[2];         /* the slot holds a chunk */
+    bool has[2]; /* the slot holds a chunk */
     int slot;
     z_stream zs;
     bool zs_ready;
     counts cnt;
-    size_t chunk;        /* chunk index (format phase) */
+    size_t chunk; /* chunk index (format phase) */
 } worker;
 
 struct gen {
@@ -65,14 +65,14 @@ struct gen {
     lake_buf frags;
     lake_gen_events carry; /* events past the current day */
     lake_gen_events dups_prev, dups_next;
-    lake_gen_events file;  /* the events of one log file, in order */
+    lake_gen_events file; /* the events of one log file, in order */
     worker *w;
     int32_t day;
     /* song phase */
-    uint32_t *song_list;   /* written songs, then fault files */
+    uint32_t *song_list; /* written songs, then fault files */
     size_t n_song_list;
     size_t n_song_clean;
-    int *song_faults;      /* fault of fault file k */
+    int *song_faults; /* fault of fault file k */
     counts total;
 };
 
@@ -109,10 +109,7 @@ static lake_status worker_zinit(worker *w)
 
 /* Raw-deflate @p n bytes into w->z (appended); Z_SYNC_FLUSH leaves the
  * stream open for the next chunk, Z_FINISH closes it. */
-static lake_status deflate_into(worker *w,
-                                const char *in,
-                                size_t n,
-                                int flush)
+static lake_status deflate_into(worker *w, const char *in, size_t n, int flush)
 {
     LAKE_TRY(worker_zinit(w));
     if (deflateReset(&w->zs) != Z_OK)
@@ -138,7 +135,7 @@ static lake_status deflate_into(worker *w,
 }
 
 static const unsigned char gzip_magic[10] = {0x1f, 0x8b, 8, 0, 0,
-                                            0,    0,    0, 0, 3};
+                                             0,    0,    0, 0, 3};
 
 static void put_le32(unsigned char *p, uint32_t v)
 {
@@ -254,18 +251,16 @@ static lake_status song_path(gen *g, uint32_t s, lake_buf *path)
     char tr[19];
     lake_gen_track_id(g->cat.songs[s].id, tr);
     path->len = 0;
-    return lake_buf_printf(path, "%s/song_data/%c/%c/%c/%s.json%s",
-                           g->out_dir, tr[2], tr[3], tr[4], tr,
-                           g->gzip ? ".gz" : "");
+    return lake_buf_printf(path, "%s/song_data/%c/%c/%c/%s.json%s", g->out_dir,
+                           tr[2], tr[3], tr[4], tr, g->gzip ? ".gz" : "");
 }
 
 static lake_status one_song_file(worker *w, size_t k, lake_buf *path)
 {
     gen *g = w->g;
     const uint32_t s = g->song_list[k];
-    const int fault = k < g->n_song_clean
-                          ? LAKE_GEN_SF_CLEAN
-                          : g->song_faults[k - g->n_song_clean];
+    const int fault = k < g->n_song_clean ? LAKE_GEN_SF_CLEAN
+                                          : g->song_faults[k - g->n_song_clean];
     w->text->len = 0;
     if (song_path(g, s, path) != LAKE_OK ||
         lake_gen_format_song(w->text, &g->cat, s, fault, s + 1) != LAKE_OK)
@@ -326,8 +321,8 @@ static lake_status write_songs(gen *g, lake_error *err)
     }
     g->song_list = lake_calloc(g->alloc, (size_t)c->n_written + n_faults + 1,
                                sizeof(*g->song_list));
-    g->song_faults = lake_calloc(g->alloc, n_faults + 1,
-                                 sizeof(*g->song_faults));
+    g->song_faults =
+        lake_calloc(g->alloc, n_faults + 1, sizeof(*g->song_faults));
     if (!g->song_list || !g->song_faults)
         return lake_error_oom(err, "generate");
     for (uint32_t s = 0; s < c->n_songs; s++)
@@ -363,8 +358,7 @@ static void sim_job(worker *w)
     gen *g = w->g;
     const uint32_t n = g->world.n_users;
     const uint32_t u0 = (uint32_t)((uint64_t)n * w->index / g->threads);
-    const uint32_t u1 =
-        (uint32_t)((uint64_t)n * (w->index + 1) / g->threads);
+    const uint32_t u1 = (uint32_t)((uint64_t)n * (w->index + 1) / g->threads);
     w->rc = LAKE_OK;
     w->ev.n = 0;
     for (uint32_t u = u0; u < u1; u++) {
@@ -375,9 +369,9 @@ static void sim_job(worker *w)
         }
     }
     if (w->tmp_cap < w->ev.n) {
-        lake_gen_event *t = lake_realloc(g->alloc, w->tmp,
-                                         w->tmp_cap * sizeof(*t),
-                                         w->ev.cap * sizeof(*t));
+        lake_gen_event *t =
+            lake_realloc(g->alloc, w->tmp, w->tmp_cap * sizeof(*t),
+                         w->ev.cap * sizeof(*t));
         if (!t) {
             w->rc = lake_error_oom(&w->err, "generate");
             return;
@@ -395,8 +389,8 @@ static lake_status reserve_events(lake_gen_events *e, size_t n)
     size_t cap = e->cap ? e->cap : 256;
     while (cap < n)
         cap *= 2;
-    lake_gen_event *v = lake_realloc(e->alloc, e->v, e->cap * sizeof(*v),
-                                     cap * sizeof(*v));
+    lake_gen_event *v =
+        lake_realloc(e->alloc, e->v, e->cap * sizeof(*v), cap * sizeof(*v));
     if (!v)
         return LAKE_ENOMEM;
     e->v = v;
@@ -477,15 +471,15 @@ static void format_job(worker *w)
     for (size_t i = i0; i < i1; i++) {
         if (i > 0 && lake_buf_append_byte(w->text, '\n') != LAKE_OK)
             goto oom;
-        if (lake_gen_format_event(w->text, &g->world, g->users,
-                                  g->frags.data, &g->file.v[i]) != LAKE_OK)
+        if (lake_gen_format_event(w->text, &g->world, g->users, g->frags.data,
+                                  &g->file.v[i]) != LAKE_OK)
             goto oom;
         count_event(g, &w->cnt, &g->file.v[i]);
     }
     if (g->gzip) {
         w->z->len = 0;
         w->crc[w->slot] = (uint32_t)crc32(0L, (const Bytef *)w->text->data,
-                                 (uInt)w->text->len);
+                                          (uInt)w->text->len);
         w->rc = deflate_into(w, w->text->data, w->text->len, Z_SYNC_FLUSH);
     }
     return;
@@ -508,8 +502,7 @@ static lake_status write_slot(gen *g,
         const lake_buf *t = &w->texts[slot];
         lake_status rc;
         if (g->gzip) {
-            *crc = (uint32_t)crc32_combine(*crc, w->crc[slot],
-                                           (z_off_t)t->len);
+            *crc = (uint32_t)crc32_combine(*crc, w->crc[slot], (z_off_t)t->len);
             *raw += t->len;
             rc = lake_output_write(out, w->zs_out[slot].data,
                                    w->zs_out[slot].len, err);
@@ -597,8 +590,7 @@ static lake_status run_day(gen *g, lake_error *err)
     if (reserve_events(&g->file, g->dups_prev.n) != LAKE_OK)
         return lake_error_oom(err, "generate");
     if (g->dups_prev.n)
-        memcpy(g->file.v, g->dups_prev.v,
-               g->dups_prev.n * sizeof(*g->file.v));
+        memcpy(g->file.v, g->dups_prev.v, g->dups_prev.n * sizeof(*g->file.v));
     g->file.n = g->dups_prev.n;
     const size_t first = g->file.n;
     LAKE_TRY(merge_day(g, err));
@@ -673,14 +665,14 @@ static lake_status write_manifest(gen *g,
         "  \"expected_songplays\": %lld,\n"
         "  \"expected_matched_songplays\": %lld,\n"
         "  \"quarantined\": %lld,\n  \"quarantine\": {",
-        lake_version(), (unsigned long long)g->world.seed,
-        g->world.n_users, g->n_days, (long long)y, m, d, g->cat.n_played,
+        lake_version(), (unsigned long long)g->world.seed, g->world.n_users,
+        g->n_days, (long long)y, m, d, g->cat.n_played,
         g->gzip ? "true" : "false", o->dirty_rate > 0 ? o->dirty_rate : 0.0,
-        (long long)r->song_files, (long long)r->log_files,
-        (long long)r->bytes, (long long)r->songs, (long long)r->users,
-        (long long)r->events, (long long)r->sessions, (long long)r->plays,
-        (long long)r->duplicates, (long long)r->songplays,
-        (long long)r->matched_plays, (long long)r->faults);
+        (long long)r->song_files, (long long)r->log_files, (long long)r->bytes,
+        (long long)r->songs, (long long)r->users, (long long)r->events,
+        (long long)r->sessions, (long long)r->plays, (long long)r->duplicates,
+        (long long)r->songplays, (long long)r->matched_plays,
+        (long long)r->faults);
     bool first = true;
     for (int i = 0; rc == LAKE_OK && i < LAKE_GEN_N_REASONS; i++) {
         if (!r->reason_counts[i])
@@ -788,18 +780,18 @@ lake_status lake_generate(const lake_generate_opts *o,
     const int64_t n_users = o->n_users ? o->n_users : 100;
     const int32_t n_days = o->n_days ? o->n_days : 30;
     const int64_t n_cat = o->catalog_songs ? o->catalog_songs : 10000;
-    if (n_users < 1 || n_users > 100000000)
+    if (n_users < 1 || n_users > 10000000)
         return lake_error_set(err, LAKE_EINVAL,
-                              "generate: users must be 1 to 100000000");
+                              "generate: users must be 1 to 10000000");
     if (n_days < 1 || n_days > 36600)
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: days must be 1 to 36600");
-    if (n_cat < 1 || n_cat > 50000000)
+    if (n_cat < 1 || n_cat > 10000000)
         return lake_error_set(err, LAKE_EINVAL,
-                              "generate: catalog must be 1 to 50000000 songs");
-    if (o->song_files < 0 || o->song_files > 50000000)
+                              "generate: catalog must be 1 to 10000000 songs");
+    if (o->song_files < 0 || o->song_files > 10000000)
         return lake_error_set(err, LAKE_EINVAL,
-                              "generate: song files must be 0 to 50000000");
+                              "generate: song files must be 0 to 10000000");
     if (!(o->dirty_rate >= 0 && o->dirty_rate <= 1))
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: dirty rate must be in [0, 1]");
@@ -837,21 +829,21 @@ lake_status lake_generate(const lake_generate_opts *o,
     g.world.ms_offset = (int32_t)(lake_gen_mix64(g.world.seed) % 1000);
     g.world.dirty_rate = o->dirty_rate;
     g.world.catalog = &g.cat;
-    lake_buf_init(&g.frags, g.alloc, 0);
+    lake_buf_init(&g.frags, g.alloc, UINT32_MAX); /* offsets are 32-bit */
     g.carry.alloc = g.dups_prev.alloc = g.dups_next.alloc = g.file.alloc =
         g.alloc;
 
     lake_status rc = LAKE_OK;
-    const double match =
-        o->match_rate == 0 ? 0.05 : o->match_rate < 0 ? 0 : o->match_rate;
+    const double match = o->match_rate == 0  ? 0.05
+                         : o->match_rate < 0 ? 0
+                                             : o->match_rate;
     uint32_t n_spare = 0;
     if (o->dirty_rate > 0) {
         const double want = o->dirty_rate * (double)n_cat * match + 2;
         n_spare = 2 * (uint32_t)LAKE_MIN(want, 1000000.0);
     }
-    rc = lake_gen_catalog_build(&g.cat, g.alloc, g.world.seed,
-                                (uint32_t)n_cat, match, o->song_files,
-                                n_spare, err);
+    rc = lake_gen_catalog_build(&g.cat, g.alloc, g.world.seed, (uint32_t)n_cat,
+                                match, o->song_files, n_spare, err);
     if (rc != LAKE_OK)
         goto done;
     g.w = lake_calloc(g.alloc, (size_t)g.threads, sizeof(*g.w));
@@ -873,8 +865,7 @@ lake_status lake_generate(const lake_generate_opts *o,
         g.w[i].z = &g.w[i].zs_out[0];
     }
     for (uint32_t u = 0; u < g.world.n_users; u++) {
-        if (lake_gen_user_init(&g.world, u, &g.users[u], &g.frags) !=
-            LAKE_OK) {
+        if (lake_gen_user_init(&g.world, u, &g.users[u], &g.frags) != LAKE_OK) {
             rc = lake_error_oom(err, "generate");
             goto done;
         }
@@ -889,8 +880,8 @@ lake_status lake_generate(const lake_generate_opts *o,
         /* Clean files hold one song each; the pretty pair two. */
         int64_t pretty = 0;
         for (size_t k = g.n_song_clean; k < g.n_song_list; k++)
-            pretty += g.song_faults[k - g.n_song_clean] ==
-                      LAKE_GEN_SF_PRETTY_PAIR;
+            pretty +=
+                g.song_faults[k - g.n_song_clean] == LAKE_GEN_SF_PRETTY_PAIR;
         r.songs = (int64_t)g.n_song_clean + 2 * pretty;
     }
     for (g.day = 0; g.day < n_days; g.day++) {

@@ -27,8 +27,8 @@ static inline void lake_gen_rng_seed(lake_gen_rng *r,
                                      uint64_t b,
                                      uint64_t c)
 {
-    r->s = lake_gen_mix64(seed ^ lake_gen_mix64(
-                                     a ^ lake_gen_mix64(b ^ lake_gen_mix64(c))));
+    r->s = lake_gen_mix64(
+        seed ^ lake_gen_mix64(a ^ lake_gen_mix64(b ^ lake_gen_mix64(c))));
 }
 
 static inline uint64_t lake_gen_next(lake_gen_rng *r)
@@ -62,10 +62,10 @@ typedef struct lake_gen_words {
     uint32_t n;
 } lake_gen_words;
 
-extern const lake_gen_words lake_gen_first_f, lake_gen_first_m,
-    lake_gen_last, lake_gen_cities, lake_gen_states, lake_gen_agents,
-    lake_gen_title_words, lake_gen_title_accented, lake_gen_title_suffix,
-    lake_gen_artist_words, lake_gen_artist_accented, lake_gen_countries;
+extern const lake_gen_words lake_gen_first_f, lake_gen_first_m, lake_gen_last,
+    lake_gen_cities, lake_gen_states, lake_gen_agents, lake_gen_title_words,
+    lake_gen_title_accented, lake_gen_title_suffix, lake_gen_artist_words,
+    lake_gen_artist_accented, lake_gen_countries;
 
 /* ---- pages ---- */
 
@@ -103,25 +103,25 @@ extern const lake_gen_page_info lake_gen_pages[LAKE_GEN_N_PAGES];
 
 typedef enum lake_gen_fault {
     LAKE_GEN_CLEAN = 0,
-    LAKE_GEN_F_TRUNCATED,      /* invalid_json */
-    LAKE_GEN_F_SYNTAX,         /* invalid_json */
-    LAKE_GEN_F_LATIN1,         /* invalid_json (not UTF-8) */
-    LAKE_GEN_F_ARRAY,          /* not_an_object */
-    LAKE_GEN_F_TS_STRING,      /* wrong_type:ts */
-    LAKE_GEN_F_SESSION_FLOAT,  /* wrong_type:sessionId */
-    LAKE_GEN_F_ITEM_STRING,    /* wrong_type:itemInSession */
-    LAKE_GEN_F_PAGE_BOOL,      /* wrong_type:page */
-    LAKE_GEN_F_LENGTH_STRING,  /* wrong_type:length (NextSong only) */
-    LAKE_GEN_F_NO_TS,          /* missing_field:ts */
-    LAKE_GEN_F_NO_SESSION,     /* missing_field:sessionId */
-    LAKE_GEN_F_NO_PAGE,        /* missing_field:page */
-    LAKE_GEN_F_NO_SONG,        /* missing_field:song (NextSong only) */
-    LAKE_GEN_F_NO_USER,        /* missing_field:userId (NextSong only) */
-    LAKE_GEN_F_TS_RANGE,       /* out_of_range:ts (microseconds) */
+    LAKE_GEN_F_TRUNCATED,     /* invalid_json */
+    LAKE_GEN_F_SYNTAX,        /* invalid_json */
+    LAKE_GEN_F_LATIN1,        /* invalid_json (not UTF-8) */
+    LAKE_GEN_F_ARRAY,         /* not_an_object */
+    LAKE_GEN_F_TS_STRING,     /* wrong_type:ts */
+    LAKE_GEN_F_SESSION_FLOAT, /* wrong_type:sessionId */
+    LAKE_GEN_F_ITEM_STRING,   /* wrong_type:itemInSession */
+    LAKE_GEN_F_PAGE_BOOL,     /* wrong_type:page */
+    LAKE_GEN_F_LENGTH_STRING, /* wrong_type:length (NextSong only) */
+    LAKE_GEN_F_NO_TS,         /* missing_field:ts */
+    LAKE_GEN_F_NO_SESSION,    /* missing_field:sessionId */
+    LAKE_GEN_F_NO_PAGE,       /* missing_field:page */
+    LAKE_GEN_F_NO_SONG,       /* missing_field:song (NextSong only) */
+    LAKE_GEN_F_NO_USER,       /* missing_field:userId (NextSong only) */
+    LAKE_GEN_F_TS_RANGE,      /* out_of_range:ts (microseconds) */
     LAKE_GEN_N_FAULTS,
-    LAKE_GEN_DUP = 100,        /* valid; an exact copy goes to the next
-                                  day's file */
-    LAKE_GEN_DUP_COPY = 101    /* that copy */
+    LAKE_GEN_DUP = 100,     /* valid; an exact copy goes to the next
+                               day's file */
+    LAKE_GEN_DUP_COPY = 101 /* that copy */
 } lake_gen_fault;
 
 /* Faults of song files, each one file. */
@@ -148,38 +148,38 @@ typedef struct lake_gen_artist {
     uint32_t loc_off, loc_len;   /* "" in a realistic share */
     int32_t lat_e5, lon_e5;      /* degrees * 1e5 */
     bool has_coords;
-    uint64_t id;                 /* AR id bits */
+    uint64_t id; /* AR id bits */
 } lake_gen_artist;
 
 typedef struct lake_gen_song {
-    uint32_t artist;             /* index into artists */
+    uint32_t artist; /* index into artists */
     uint32_t title_off, title_len;
-    uint32_t log_off;            /* log fragments: artist JSON, length
-                                    text, title JSON, back to back */
+    uint32_t log_off; /* log fragments: artist JSON, length
+                         text, title JSON, back to back */
     uint16_t log_artist_len, log_length_len, log_title_len;
-    uint16_t year;               /* 0: unknown */
-    uint32_t dur_e5;             /* duration in 1e-5 s */
-    bool written;                /* has a song file */
-    bool ascii;                  /* title and artist ASCII: a log line
-                                    keeps them unmangled */
-    uint64_t id;                 /* SO/TR id bits */
+    uint16_t year;   /* 0: unknown */
+    uint32_t dur_e5; /* duration in 1e-5 s */
+    bool written;    /* has a song file */
+    bool ascii;      /* title and artist ASCII: a log line
+                        keeps them unmangled */
+    uint64_t id;     /* SO/TR id bits */
 } lake_gen_song;
 
 typedef struct lake_gen_catalog {
     const lake_allocator *alloc;
     lake_gen_artist *artists;
     uint32_t n_artists;
-    lake_gen_song *songs;  /* n_played songs users play, then extras */
+    lake_gen_song *songs; /* n_played songs users play, then extras */
     uint32_t n_played;
     uint32_t n_songs;
-    double *cdf;           /* n_played play probabilities, cumulative */
-    double *alias_p;       /* Vose alias table over the n_played songs */
+    double *cdf;     /* n_played play probabilities, cumulative */
+    double *alias_p; /* Vose alias table over the n_played songs */
     uint32_t *alias_i;
-    lake_buf text;         /* names, titles, log fragments */
-    uint32_t n_written;    /* songs with a song file */
-    uint32_t spare;        /* first of n_spare songs for faulty files */
+    lake_buf text;      /* names, titles, log fragments */
+    uint32_t n_written; /* songs with a song file */
+    uint32_t spare;     /* first of n_spare songs for faulty files */
     uint32_t n_spare;
-    double written_mass;   /* share of plays that hit a written song */
+    double written_mass; /* share of plays that hit a written song */
 } lake_gen_catalog;
 
 /* Build the catalogue: @p n_played songs with Zipf-like popularity, songs
@@ -203,15 +203,15 @@ uint32_t lake_gen_pick_song(const lake_gen_catalog *c, lake_gen_rng *r);
 /* ---- users ---- */
 
 typedef struct lake_gen_user {
-    uint32_t frag_off;        /* pre-rendered JSON fragments, see
-                                 gen_format.c */
+    uint32_t frag_off; /* pre-rendered JSON fragments, see
+                          gen_format.c */
     uint16_t frag_len[5];
-    uint8_t level;            /* 0 free, 1 paid: current */
+    uint8_t level; /* 0 free, 1 paid: current */
     bool logged_in;
-    bool active;              /* logged at least one event */
-    double sessions_per_day;  /* mean on a weekday */
-    int64_t busy_until_ms;    /* no session starts before this */
-    int64_t n_sessions;       /* sessions so far: next sessionId */
+    bool active;             /* logged at least one event */
+    double sessions_per_day; /* mean on a weekday */
+    int64_t busy_until_ms;   /* no session starts before this */
+    int64_t n_sessions;      /* sessions so far: next sessionId */
 } lake_gen_user;
 
 /* ---- events ---- */
@@ -255,8 +255,8 @@ void lake_gen_events_free(lake_gen_events *e);
 typedef struct lake_gen_world {
     uint64_t seed;
     uint32_t n_users;
-    int64_t start_ms;   /* first day, 00:00 UTC */
-    int32_t ms_offset;  /* every ts ends in these milliseconds */
+    int64_t start_ms;  /* first day, 00:00 UTC */
+    int32_t ms_offset; /* every ts ends in these milliseconds */
     double dirty_rate;
     const lake_gen_catalog *catalog;
 } lake_gen_world;
@@ -297,12 +297,11 @@ LAKE_NODISCARD lake_status lake_gen_json_song_str(lake_buf *b,
 LAKE_NODISCARD lake_status lake_gen_fixed5(lake_buf *b, int64_t v);
 
 /* Append one event line (no newline) for @p ev, with its fault. */
-LAKE_NODISCARD lake_status lake_gen_format_event(
-    lake_buf *b,
-    const lake_gen_world *w,
-    const lake_gen_user *users,
-    const char *user_frags,
-    const lake_gen_event *ev);
+LAKE_NODISCARD lake_status lake_gen_format_event(lake_buf *b,
+                                                 const lake_gen_world *w,
+                                                 const lake_gen_user *users,
+                                                 const char *user_frags,
+                                                 const lake_gen_event *ev);
 
 /* Append the song file of song @p s: one object in the course's key order
  * with ", " separators, no newline; spoiled by @p fault. A
@@ -321,6 +320,5 @@ void lake_gen_artist_id(uint64_t id, char out[19]);
 
 /* Days since 1970-01-01 of a civil date, and back. */
 int64_t lake_gen_days_from_civil(int64_t y, unsigned m, unsigned d);
-void lake_gen_civil_from_days(int64_t z, int64_t *y, unsigned *m,
-                              unsigned *d);
+void lake_gen_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 #endif

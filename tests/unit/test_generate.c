@@ -22,7 +22,9 @@
 
 static char tmpdir[] = "/tmp/test_generate_XXXXXX";
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
+static int rm_entry(const char *p,
+                    const struct stat *sb,
+                    int flag,
                     struct FTW *ftw)
 {
     (void)sb;
@@ -91,15 +93,13 @@ static void test_generate__json_spelling(void **state)
     lake_buf b;
     lake_buf_init(&b, NULL, 0);
     const char bjork[] = "Bj\xc3\xb6rk / \"x\"";
-    assert_int_equal(lake_gen_json_log_str(&b, bjork, strlen(bjork)),
-                     LAKE_OK);
+    assert_int_equal(lake_gen_json_log_str(&b, bjork, strlen(bjork)), LAKE_OK);
     assert_int_equal(lake_buf_append_byte(&b, 0), LAKE_OK);
     assert_string_equal(b.data,
                         "\"Bj\\u00c3\\u0083\\u00c2\\u00b6rk \\/ \\\"x\\\"\"");
     b.len = 0;
     const char santa[] = "Santaf\xc3\xa8 / \xe6\x9d\xb1";
-    assert_int_equal(lake_gen_json_song_str(&b, santa, strlen(santa)),
-                     LAKE_OK);
+    assert_int_equal(lake_gen_json_song_str(&b, santa, strlen(santa)), LAKE_OK);
     assert_int_equal(lake_buf_append_byte(&b, 0), LAKE_OK);
     assert_string_equal(b.data, "\"Santaf\\u00e8 / \\u6771\"");
     const struct {
@@ -158,8 +158,8 @@ typedef struct world_fx {
 static void world_init(world_fx *f, uint32_t n_users, double dirty)
 {
     memset(f, 0, sizeof(*f));
-    assert_int_equal(lake_gen_catalog_build(&f->cat, NULL, 7, 500, 0.2, 0,
-                                            4, NULL),
+    assert_int_equal(lake_gen_catalog_build(&f->cat, NULL, 7, 500, 0.2, 0, 4,
+                                            NULL),
                      LAKE_OK);
     f->w.seed = 7;
     f->w.n_users = n_users;
@@ -170,8 +170,7 @@ static void world_init(world_fx *f, uint32_t n_users, double dirty)
     f->users = calloc(n_users, sizeof(*f->users));
     lake_buf_init(&f->frags, NULL, 0);
     for (uint32_t u = 0; u < n_users; u++)
-        assert_int_equal(lake_gen_user_init(&f->w, u, &f->users[u],
-                                             &f->frags),
+        assert_int_equal(lake_gen_user_init(&f->w, u, &f->users[u], &f->frags),
                          LAKE_OK);
 }
 
@@ -289,10 +288,9 @@ static void test_generate__session_invariants(void **state)
                 }
             }
             if (!v[i].logged_in)
-                assert_true(v[i].page == LAKE_GEN_HOME ||
-                            v[i].page == LAKE_GEN_LOGIN ||
-                            v[i].page == LAKE_GEN_ABOUT ||
-                            v[i].page == LAKE_GEN_HELP);
+                assert_true(
+                    v[i].page == LAKE_GEN_HOME || v[i].page == LAKE_GEN_LOGIN ||
+                    v[i].page == LAKE_GEN_ABOUT || v[i].page == LAKE_GEN_HELP);
             if (v[i].page == LAKE_GEN_NEXTSONG) {
                 assert_true(v[i].logged_in);
                 n_songs++;
@@ -310,11 +308,12 @@ static void test_generate__session_invariants(void **state)
     world_free(&f);
 }
 
-static const char *const keys[] = {
-    "artist",   "auth",         "firstName", "gender",    "itemInSession",
-    "lastName", "length",       "level",     "location",  "method",
-    "page",     "registration", "sessionId", "song",      "status",
-    "ts",       "userAgent",    "userId"};
+static const char *const keys[] = {"artist",    "auth",          "firstName",
+                                   "gender",    "itemInSession", "lastName",
+                                   "length",    "level",         "location",
+                                   "method",    "page",          "registration",
+                                   "sessionId", "song",          "status",
+                                   "ts",        "userAgent",     "userId"};
 
 /* Every clean line has the 18 keys in the course's order; every faulty
  * one is rejected by the ingest stage with exactly its reason. */
@@ -422,8 +421,7 @@ static void test_generate__song_files_parse(void **state)
     for (int fault = 0; fault < LAKE_GEN_N_SONG_FAULTS; fault++) {
         for (uint32_t s = 0; s + 1 < f.cat.n_songs; s += 37) {
             b.len = 0;
-            assert_int_equal(lake_gen_format_song(&b, &f.cat, s, fault,
-                                                  s + 1),
+            assert_int_equal(lake_gen_format_song(&b, &f.cat, s, fault, s + 1),
                              LAKE_OK);
             assert_int_equal(lake_buf_reserve(&b, LAKE_READ_PADDING + 1),
                              LAKE_OK);
@@ -440,8 +438,8 @@ static void test_generate__song_files_parse(void **state)
                 lake_song_rec rec;
                 lake_reject rej;
                 lake_next next;
-                assert_int_equal(lake_record_reader_next(rr, &rec, &rej,
-                                                         &next, NULL),
+                assert_int_equal(lake_record_reader_next(rr, &rec, &rej, &next,
+                                                         NULL),
                                  LAKE_OK);
                 if (next == LAKE_NEXT_END)
                     break;
@@ -507,10 +505,10 @@ static void test_generate__threads_same_bytes(void **state)
         const char *day[] = {"2018-11-01", "2018-11-02", "2018-11-03"};
         for (int d = 0; d < 3; d++) {
             char pa[4400], pb[4400];
-            snprintf(pa, sizeof(pa), "%s/log_data/2018/11/%s-events.json%s",
-                     a, day[d], gz ? ".gz" : "");
-            snprintf(pb, sizeof(pb), "%s/log_data/2018/11/%s-events.json%s",
-                     b, day[d], gz ? ".gz" : "");
+            snprintf(pa, sizeof(pa), "%s/log_data/2018/11/%s-events.json%s", a,
+                     day[d], gz ? ".gz" : "");
+            snprintf(pb, sizeof(pb), "%s/log_data/2018/11/%s-events.json%s", b,
+                     day[d], gz ? ".gz" : "");
             size_t na = 0, nb = 0;
             char *da = slurp(pa, &na), *db = slurp(pb, &nb);
             assert_non_null(da);
