@@ -47,7 +47,8 @@ def generate(exe: Path, out: Path, *args: str) -> dict[str, Any]:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(root)):
+            hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
@@ -413,3 +414,27 @@ def test_etl_end_to_end(sparkify: Path, tmp_path: Path, dirty: str) -> None:
     songs = pa.dataset(lake / "songs", format="parquet",
                        partitioning="hive").to_table()
     assert songs.num_rows == m["songs"]
+
+
+def inferred_schema(root: Path) -> dict[str, list[tuple[str, str]]]:
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    out = {}
+    for part, glob in (("log_data", "*/*/*.json"),
+                       ("song_data", "*/*/*/*.json")):
+        rows = con.execute("DESCRIBE SELECT * FROM read_json_auto(?)",
+                           [str(root / part / glob)]).fetchall()
+        out[part] = [(r[0], r[1]) for r in rows]
+    return out
+
+
+def test_readers_infer_the_real_schema(month: Path) -> None:
+    """DuckDB infers the same column names, order and types as for the
+    course data (registration DOUBLE, userId VARCHAR, ts BIGINT, ...)."""
+    gen = inferred_schema(month)
+    assert [c for c, _ in gen["log_data"]] == EVENT_KEYS
+    assert [c for c, _ in gen["song_data"]] == SONG_KEYS
+    assert dict(gen["log_data"])["registration"] == "DOUBLE"
+    assert dict(gen["log_data"])["userId"] == "VARCHAR"
+    if SAMPLE.exists():
+        assert gen == inferred_schema(SAMPLE)
