@@ -75,7 +75,7 @@ def test_threads_give_identical_bytes(sparkify: Path, tmp_path: Path) -> None:
         digests = []
         for threads in ("1", "2"):
             out = tmp_path / f"t{threads}{len(extra)}"
-            generate(sparkify, out, "--users", "300", "--days", "4",
+            generate(sparkify, out, "--users", "200", "--days", "3",
                      "--catalog", "2000",
                      "--dirty", "0.02", "--threads", threads, *extra)
             digests.append(tree_digest(out))
@@ -346,8 +346,8 @@ def classify_song_file(text: str) -> list[str | None]:
 def test_dirty_faults_match_the_manifest(sparkify: Path,
                                          tmp_path: Path) -> None:
     out = tmp_path / "dirty"
-    m = generate(sparkify, out, "--users", "200", "--days", "6",
-                 "--dirty", "0.05")
+    m = generate(sparkify, out, "--users", "150", "--days", "5",
+                 "--catalog", "3000", "--dirty", "0.05")
     reasons: collections.Counter[str] = collections.Counter()
     identities: collections.Counter[tuple[Any, ...]] = collections.Counter()
     lines = 0
@@ -393,7 +393,8 @@ def test_etl_end_to_end(sparkify: Path, tmp_path: Path, dirty: str) -> None:
         pytest.skip("`sparkify etl` is not built yet")
     pa = pytest.importorskip("pyarrow.dataset")
     out, lake = tmp_path / "in", tmp_path / "lake"
-    m = generate(sparkify, out, "--users", "150", "--days", "10",
+    m = generate(sparkify, out, "--users", "100", "--days", "7",
+                 "--catalog", "3000",
                  "--dirty", dirty, "--gzip" if dirty != "0" else "--quiet")
     r = subprocess.run([str(sparkify), "etl", "--quiet", str(out), str(lake)],
                        capture_output=True, text=True, check=False)
