@@ -41,11 +41,12 @@ typedef struct lake_jval {
     double d;
 } lake_jval;
 
-/* Called for each member of the top-level object, in order. */
-typedef void (*lake_jmember_fn)(void *ctx,
-                                const char *key,
-                                size_t key_len,
-                                const lake_jval *v);
+/* Called for each member of the top-level object, in order, with its
+ * key (unescaped). Returns the slot to fill with the member's value, or
+ * NULL when the member is not wanted (its value is still validated). */
+typedef lake_jval *(*lake_jmember_fn)(void *ctx,
+                                      const char *key,
+                                      size_t key_len);
 
 /* ---- simdjson shim (simdjson_shim.cpp) ---- */
 

@@ -391,38 +391,41 @@ void lake_json_walk_object(const char *begin,
         const lake_strview key = read_string(&p, end, &scratch);
         p = skip_ws(p, end);
         p = skip_ws(p + 1, end); /* the colon */
+        lake_jval *slot = fn(ctx, key.ptr, key.len);
         lake_jval v;
-        memset(&v, 0, sizeof(v));
+        if (!slot)
+            slot = &v;
+        slot->num = LAKE_JN_LITERAL;
+        slot->s.ptr = NULL;
+        slot->s.len = 0;
         switch (*p) {
         case '"':
-            v.kind = LAKE_JV_STRING;
-            v.s = read_string(&p, end, &scratch);
+            slot->kind = LAKE_JV_STRING;
+            slot->s = read_string(&p, end, &scratch);
             break;
         case '{':
         case '[':
-            v.kind = *p == '{' ? LAKE_JV_OBJECT : LAKE_JV_ARRAY;
+            slot->kind = *p == '{' ? LAKE_JV_OBJECT : LAKE_JV_ARRAY;
             p = skip_container(p, end);
             break;
         case 't':
         case 'f':
-            v.kind = LAKE_JV_BOOL;
+            slot->kind = LAKE_JV_BOOL;
             p += *p == 't' ? 4 : 5;
             break;
         case 'n':
-            v.kind = LAKE_JV_NULL;
+            slot->kind = LAKE_JV_NULL;
             p += 4;
             break;
         default: {
             const cptr q = scan_number(p, end);
-            v.kind = LAKE_JV_NUMBER;
-            v.num = LAKE_JN_LITERAL;
-            v.s.ptr = (const char *)p;
-            v.s.len = (size_t)(q - p);
+            slot->kind = LAKE_JV_NUMBER;
+            slot->s.ptr = (const char *)p;
+            slot->s.len = (size_t)(q - p);
             p = q;
             break;
         }
         }
-        fn(ctx, key.ptr, key.len, &v);
         p = skip_ws(p, end);
         if (*p != ',')
             return;

@@ -189,30 +189,24 @@ static int event_field_of(const char *k, size_t n)
     }
 }
 
-static void on_song_member(void *ctx,
-                           const char *key,
-                           size_t key_len,
-                           const lake_jval *v)
+static lake_jval *on_song_member(void *ctx, const char *key, size_t key_len)
 {
     lake_record_reader *r = ctx;
     const int f = song_field_of(key, key_len);
-    if (f >= 0) {
-        r->slots[f] = *v; /* a duplicated key: the last one wins */
-        r->seen |= 1u << f;
-    }
+    if (f < 0)
+        return NULL;
+    r->seen |= 1u << f; /* a duplicated key: the last one wins */
+    return &r->slots[f];
 }
 
-static void on_event_member(void *ctx,
-                            const char *key,
-                            size_t key_len,
-                            const lake_jval *v)
+static lake_jval *on_event_member(void *ctx, const char *key, size_t key_len)
 {
     lake_record_reader *r = ctx;
     const int f = event_field_of(key, key_len);
-    if (f >= 0) {
-        r->slots[f] = *v;
-        r->seen |= 1u << f;
-    }
+    if (f < 0)
+        return NULL;
+    r->seen |= 1u << f; /* a duplicated key: the last one wins */
+    return &r->slots[f];
 }
 
 /* ---- typing ---- */

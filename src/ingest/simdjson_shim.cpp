@@ -118,10 +118,10 @@ extern "C" lake_sj_result lake_sj_parse_object(lake_sj *sj,
     simdjson::dom::object obj;
     if (root.get_object().get(obj) != simdjson::SUCCESS)
         return LAKE_SJ_NOT_OBJECT;
-    lake_jval v;
     for (simdjson::dom::key_value_pair kv : obj) {
-        fill_value(kv.value, &v);
-        fn(ctx, kv.key.data(), kv.key.size(), &v);
+        lake_jval *slot = fn(ctx, kv.key.data(), kv.key.size());
+        if (slot)
+            fill_value(kv.value, slot);
     }
     return LAKE_SJ_OK;
 }
