@@ -167,6 +167,13 @@ LAKE_NODISCARD lake_status etl_parallel(etl_ctx *c,
                                         etl_task_fn fn,
                                         lake_error *err);
 
+/* Prefix @p err's message with the file and record it is about:
+ * "etl: <path> record <n>: <message>". Returns @p rc. */
+lake_status etl_wrap_error(lake_error *err,
+                           lake_status rc,
+                           const char *path,
+                           uint64_t record);
+
 /* Build "<root>/<rel>" in @p out (NUL-terminated). */
 LAKE_NODISCARD lake_status etl_join_path(lake_buf *out,
                                          const char *root,

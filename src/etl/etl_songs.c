@@ -107,8 +107,10 @@ static lake_status read_one(etl_worker *w, uint32_t file_idx)
     lake_reject rej;
     for (uint64_t i = 0;; i++) {
         lake_next next;
-        LAKE_TRY(lake_record_reader_next(w->reader, &rec, &rej, &next,
-                                         &w->err));
+        const lake_status rrc =
+            lake_record_reader_next(w->reader, &rec, &rej, &next, &w->err);
+        if (rrc != LAKE_OK)
+            return etl_wrap_error(&w->err, rrc, path, i);
         if (next == LAKE_NEXT_END)
             break;
         if (next == LAKE_NEXT_REJECT) {

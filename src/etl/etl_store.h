@@ -11,7 +11,7 @@
  *    relative to the lake ("songs/year=1998/.../part-00000.parquet"); the
  *    bytes are staged, not visible;
  *  - scratch() gives a local file descriptor for spill files (read back
- *    with pread, deleted with the staging area);
+ *    with pread; nameless, so gone with the descriptor even after a kill);
  *  - sync() makes every staged byte durable;
  *  - publish() makes one staged top-level entry (a table folder or the
  *    report file) visible in the lake at once, replacing the previous one

@@ -126,6 +126,19 @@ lake_status etl_join_path(lake_buf *out, const char *root, const char *rel)
     return LAKE_OK;
 }
 
+lake_status etl_wrap_error(lake_error *err,
+                           lake_status rc,
+                           const char *path,
+                           uint64_t record)
+{
+    if (!err)
+        return rc;
+    char inner[sizeof(err->message)];
+    memcpy(inner, err->message, sizeof(inner));
+    return lake_error_set(err, rc, "etl: %s record %llu: %s", path,
+                          (unsigned long long)record + 1, inner);
+}
+
 /* ---- threads ---- */
 
 typedef struct thread_arg {
