@@ -109,6 +109,18 @@ extern "C" lake_sj_result lake_sj_parse_object(lake_sj *sj,
                                                lake_jmember_fn fn,
                                                void *ctx)
 {
+    /* Grow geometrically: simdjson would grow to exactly n each time. */
+    const size_t cap = sj->parser.capacity();
+    if (n > cap) {
+        size_t want = cap < 32768 ? 65536 : cap * 2;
+        if (want < n || want > sj->parser.max_capacity())
+            want = n;
+        const simdjson::error_code ae = sj->parser.allocate(want);
+        if (ae == simdjson::MEMALLOC)
+            return LAKE_SJ_NOMEM;
+        if (ae != simdjson::SUCCESS)
+            return LAKE_SJ_FAIL; /* beyond simdjson's capacity */
+    }
     simdjson::dom::element root;
     const simdjson::error_code e = sj->parser.parse(p, n, false).get(root);
     if (e == simdjson::MEMALLOC)
