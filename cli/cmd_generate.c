@@ -196,11 +196,11 @@ int sparkify_cmd_generate(int argc, char **argv)
     lake_error err;
     const lake_status rc = lake_generate(&o, &r, &err);
     if (rc == LAKE_EINVAL) {
-        fprintf(stderr, "sparkify generate: %s\n", err.message);
+        fprintf(stderr, "sparkify %s\n", err.message);
         return SPARKIFY_EXIT_USAGE;
     }
     if (rc != LAKE_OK) {
-        fprintf(stderr, "sparkify generate: %s (%s)\n", err.message,
+        fprintf(stderr, "sparkify %s (%s)\n", err.message,
                 lake_status_str(rc));
         return SPARKIFY_EXIT_FAILURE;
     }

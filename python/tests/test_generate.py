@@ -127,6 +127,11 @@ def test_event_lines_have_the_real_shape(month: Path) -> None:
             assert e["auth"] == "Logged In"
             assert isinstance(e["registration"], float)
             assert e["userId"].isdigit()
+    # eventsim offsets every instant from one start: one millisecond part
+    millis = {e["ts"] % 1000 for e in events}
+    millis |= {int(e["registration"]) % 1000 for e in events
+               if e["registration"] is not None}
+    assert len(millis) == 1
     raw = b"".join(p.read_bytes()
                    for p in (month / "log_data").rglob("*.json"))
     assert raw.isascii()

@@ -601,8 +601,9 @@ lake_status lake_gen_user_init(const lake_gen_world *w,
     const char *last = pick(&lake_gen_last, &r);
     const char *agent = pick(&lake_gen_agents, &r);
     /* Registered up to ~3 months before the first day. */
-    const int64_t reg = w->start_ms - 3600000LL -
-                        (int64_t)(lake_gen_unif(&r) * 90.0 * MS_PER_DAY);
+    int64_t reg = w->start_ms - 3600000LL -
+                  (int64_t)(lake_gen_unif(&r) * 90.0 * MS_PER_DAY);
+    reg = reg - (reg % 1000 + 1000) % 1000 + w->ms_offset; /* like ts */
     user->level = lake_gen_unif(&r) < 0.45 ? 1 : 0;
     user->logged_in = lake_gen_unif(&r) < 0.85;
     /* Heavy-tailed activity: a few users make most of the events. */
