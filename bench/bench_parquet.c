@@ -182,7 +182,8 @@ static double write_table(const column *cols,
                           int only,
                           lake_codec codec,
                           const char *path,
-                          size_t *out_bytes)
+                          size_t *out_bytes,
+                          char **copy)
 {
     lake_pq_column_def defs[N_COLS];
     lake_pq_column_data data[N_COLS];
@@ -231,6 +232,12 @@ static double write_table(const column *cols,
         exit(1);
     }
     *out_bytes = (size_t)lake_output_size(out);
+    if (copy) {
+        size_t len;
+        const void *bytes = lake_output_memory_bytes(out, &len);
+        *copy = malloc(len + 1);
+        memcpy(*copy, bytes, len);
+    }
     lake_pq_writer_free(w);
     lake_output_free(out);
     return secs;
@@ -265,11 +272,13 @@ static char *plain_bytes(const column *cols, size_t n, int only, size_t *len)
     return buf;
 }
 
-/* Compress @p len bytes in 1 MiB blocks with the bare codec. */
-static double raw_codec(const char *src, size_t len, lake_codec codec,
+/* Compress @p len bytes in @p block byte blocks with the bare codec. */
+static double raw_codec(const char *src,
+                        size_t len,
+                        size_t block,
+                        lake_codec codec,
                         size_t *out_bytes)
 {
-    const size_t block = (size_t)1 << 20;
     const size_t cap = LAKE_MAX(snappy_max_compressed_length(block),
                                 ZSTD_compressBound(block));
     char *dst = malloc(cap);
@@ -304,6 +313,55 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
+/* Many one-row files, as the songs table partitioned by (year, artist_id)
+ * makes: microseconds per file, writer only (memory outputs), with a new
+ * writer per file or one writer reopened on each file. */
+static double tiny_files(const column *cols,
+                         lake_codec codec,
+                         int n_files,
+                         bool reopen)
+{
+    lake_pq_column_def defs[N_COLS];
+    for (size_t j = 0; j < N_COLS; j++)
+        defs[j] = (lake_pq_column_def){cols[j].name, cols[j].type,
+                                       cols[j].nullable};
+    lake_pq_writer_opts o = {0};
+    o.codec = codec;
+    lake_pq_writer *w = NULL;
+    lake_error err;
+    lake_status rc = LAKE_OK;
+    const int64_t t0 = cpu_ns();
+    for (int f = 0; f < n_files && rc == LAKE_OK; f++) {
+        lake_pq_column_data data[N_COLS];
+        for (size_t j = 0; j < N_COLS; j++) {
+            data[j].values = cols[j].sv ? (const void *)(cols[j].sv + f)
+                                        : (const void *)(cols[j].i64 + f);
+            data[j].valid = cols[j].nullable ? cols[j].valid + f : NULL;
+        }
+        lake_output *out = NULL;
+        rc = lake_output_open_memory("tiny", NULL, &out, &err);
+        if (rc == LAKE_OK && w && reopen) {
+            rc = lake_pq_writer_reopen(w, out, &err);
+        } else if (rc == LAKE_OK) {
+            lake_pq_writer_free(w);
+            w = NULL;
+            rc = lake_pq_writer_new(out, defs, N_COLS, &o, &w, &err);
+        }
+        if (rc == LAKE_OK)
+            rc = lake_pq_writer_write(w, data, 1, &err);
+        if (rc == LAKE_OK)
+            rc = lake_pq_writer_close(w, &err);
+        lake_output_free(out);
+    }
+    const double us = (double)(cpu_ns() - t0) / 1e3 / n_files;
+    lake_pq_writer_free(w);
+    if (rc != LAKE_OK) {
+        fprintf(stderr, "bench_parquet: %s\n", err.message);
+        exit(1);
+    }
+    return us;
+}
+
 int main(int argc, char **argv)
 {
     const size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
@@ -313,29 +371,55 @@ int main(int argc, char **argv)
     make_table(cols, n);
     static const lake_codec codecs[] = {LAKE_CODEC_SNAPPY, LAKE_CODEC_ZSTD};
     static const char *const codec_names[] = {"snappy", "zstd"};
-    printf("rows %zu, median of %d runs; MB/s of PLAIN value bytes\n", n,
-           reps);
-    printf("%-12s %-6s %9s %10s %10s %6s %10s %10s\n", "column", "codec",
-           "plain_MB", "writer", "raw_codec", "ratio", "file_MB", "raw_MB");
+    printf("rows %zu, median of %d runs, CPU time; MB/s of PLAIN value bytes "
+           "and of uncompressed page bytes\n",
+           n, reps);
+    printf("%-11s %-6s %8s %8s | %7s %7s %5s | %7s %7s %5s | %7s\n",
+           "column", "codec", "plainMB", "pagesMB", "writer", "rawcod",
+           "ratio", "writer", "rawcod", "ratio", "fileMB");
     for (int only = 0; only <= N_COLS; only++) {
         const int sel = only == N_COLS ? -1 : only;
-        size_t plen;
+        size_t plen, pages_len;
         char *plain = plain_bytes(cols, n, sel, &plen);
+        char *pages = NULL;
+        write_table(cols, n, sel, LAKE_CODEC_NONE, NULL, &pages_len, &pages);
         for (size_t c = 0; c < 2; c++) {
-            double tw[32], tr[32];
+            double tw[32], tr[32], tp[32];
             size_t wbytes = 0, rbytes = 0;
-            for (int r = 0; r < reps && r < 32; r++) {
-                tw[r] = write_table(cols, n, sel, codecs[c], NULL, &wbytes);
-                tr[r] = raw_codec(plain, plen, codecs[c], &rbytes);
+            const int r_max = reps < 32 ? reps : 32;
+            for (int r = 0; r < r_max; r++) {
+                tw[r] = write_table(cols, n, sel, codecs[c], NULL, &wbytes,
+                                    NULL);
+                tr[r] = raw_codec(plain, plen, (size_t)1 << 20, codecs[c],
+                                  &rbytes);
+                tp[r] = raw_codec(pages, pages_len, (size_t)128 << 10,
+                                  codecs[c], &rbytes);
             }
-            const double mw = (double)plen / 1e6 / median(tw, reps);
-            const double mr = (double)plen / 1e6 / median(tr, reps);
-            printf("%-12s %-6s %9.1f %10.0f %10.0f %5.0f%% %10.2f %10.2f\n",
+            const double w = median(tw, r_max), rp = median(tr, r_max),
+                         rg = median(tp, r_max);
+            printf("%-11s %-6s %8.1f %8.1f | %7.0f %7.0f %4.0f%% | %7.0f "
+                   "%7.0f %4.0f%% | %7.2f\n",
                    sel < 0 ? "TABLE" : cols[sel].name, codec_names[c],
-                   (double)plen / 1e6, mw, mr, 100.0 * mw / mr,
-                   (double)wbytes / 1e6, (double)rbytes / 1e6);
+                   (double)plen / 1e6, (double)pages_len / 1e6,
+                   (double)plen / 1e6 / w, (double)plen / 1e6 / rp,
+                   100.0 * rp / w, (double)pages_len / 1e6 / w,
+                   (double)pages_len / 1e6 / rg, 100.0 * rg / w,
+                   (double)wbytes / 1e6);
         }
         free(plain);
+        free(pages);
+    }
+    const int n_files = (int)LAKE_MIN(n, (size_t)20000);
+    for (size_t c = 0; c < 2; c++) {
+        double tn[32], tr[32];
+        const int r_max = reps < 32 ? reps : 32;
+        for (int r = 0; r < r_max; r++) {
+            tn[r] = tiny_files(cols, codecs[c], n_files, false);
+            tr[r] = tiny_files(cols, codecs[c], n_files, true);
+        }
+        printf("one-row files, %d columns, %s: %.1f us per file with a new "
+               "writer, %.1f us reopened\n",
+               N_COLS, codec_names[c], median(tn, r_max), median(tr, r_max));
     }
     if (dir) {
         for (size_t c = 0; c < 2; c++) {
@@ -343,7 +427,7 @@ int main(int argc, char **argv)
             size_t bytes;
             snprintf(path, sizeof(path), "%s/bench_%s.parquet", dir,
                      codec_names[c]);
-            write_table(cols, n, -1, codecs[c], path, &bytes);
+            write_table(cols, n, -1, codecs[c], path, &bytes, NULL);
             printf("wrote %s (%zu bytes)\n", path, bytes);
         }
     }

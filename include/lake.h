@@ -415,6 +415,16 @@ lake_pq_writer_write(lake_pq_writer *w,
 LAKE_API LAKE_NODISCARD lake_status lake_pq_writer_close(lake_pq_writer *w,
                                                          lake_error *err);
 
+/** Start a new file on @p out (borrowed, as in lake_pq_writer_new()) with
+ * the same schema and options, keeping the writer's memory: dictionaries,
+ * buffers and the zstd context. Cheaper than _free() + _new() when a table
+ * is split into many small files (partitions). Allowed in any state: an
+ * unclosed file is abandoned (the caller discards its output).
+ * @return LAKE_OK, or LAKE_EINVAL when @p out is NULL. */
+LAKE_API LAKE_NODISCARD lake_status lake_pq_writer_reopen(lake_pq_writer *w,
+                                                          lake_output *out,
+                                                          lake_error *err);
+
 /** Rows written so far. */
 LAKE_API int64_t lake_pq_writer_rows(const lake_pq_writer *w);
 

@@ -32,8 +32,13 @@
 #define PAGE_MAX_VALUES 20000
 /* Rows encoded between two row-group size checks at most. */
 #define SLICE_MAX_ROWS 4096
-/* A dictionary of this many entries or more (at each power of two) is
- * dropped for the rest of the chunk when nearly every value was new. */
+/* The dictionary is dropped for the rest of the chunk when, at a size of
+ * DICT_UNIQUE_CHECK entries or any power of two above, over 99.5 % of the
+ * values so far were distinct (unique ids, timestamps), or when at
+ * DICT_RATIO_CHECK_MIN entries or above over 90 % were: such columns skip
+ * the hash table, whose cache misses dominate the cost of a large
+ * dictionary, and lose almost nothing in size. */
+#define DICT_UNIQUE_CHECK    1024
 #define DICT_RATIO_CHECK_MIN 16384
 
 typedef union pq_scalar {
@@ -575,6 +580,25 @@ static void write_column_chunk(const lake_pq_writer *w,
     lake_tc_struct_end(tc); /* ColumnChunk */
 }
 
+/* Empty the chunk of @p c (and its pending page) for the next row group
+ * or file, keeping the memory. */
+static void reset_chunk(const lake_pq_writer *w, pq_col *c)
+{
+    stats_clear(&c->page_stats);
+    stats_clear(&c->chunk_stats);
+    lake_pq_dict_clear(&c->dict);
+    c->dict_mode = !w->no_dictionary;
+    c->dict_leave = false;
+    c->dict_bits = 0;
+    c->page_n_values = c->page_n_idx = 0;
+    c->plain.len = 0;
+    c->page_no++; /* forget which entries the last page saw */
+    c->chunk_nonnull = c->chunk_values = 0;
+    c->pages.len = 0;
+    c->pages_uncompressed = 0;
+    c->n_dict_pages = c->n_plain_pages = 0;
+}
+
 static lake_status write_magic_once(lake_pq_writer *w, lake_error *err)
 {
     if (w->offset == 0)
@@ -642,18 +666,8 @@ static lake_status flush_row_group(lake_pq_writer *w, lake_error *err)
         return fail_status(w, err, lake_tc_status(&tc), "row group footer");
     w->n_row_groups++;
     w->rg_rows = 0;
-    for (size_t j = 0; j < w->n_cols; j++) {
-        pq_col *c = &w->cols[j];
-        stats_clear(&c->chunk_stats);
-        lake_pq_dict_clear(&c->dict);
-        c->dict_mode = !w->no_dictionary;
-        c->dict_leave = false;
-        c->dict_bits = 0;
-        c->chunk_nonnull = c->chunk_values = 0;
-        c->pages.len = 0;
-        c->pages_uncompressed = 0;
-        c->n_dict_pages = c->n_plain_pages = 0;
-    }
+    for (size_t j = 0; j < w->n_cols; j++)
+        reset_chunk(w, &w->cols[j]);
     return LAKE_OK;
 }
 
@@ -694,9 +708,12 @@ static lake_status put_value(lake_pq_writer *w,
                 return LAKE_OK;
             c->dict_bits = lake_pq_bit_width(c->dict.n);
             const uint32_t d = c->dict.n;
-            if (d >= DICT_RATIO_CHECK_MIN && (d & (d - 1)) == 0 &&
-                (int64_t)d * 10 > c->chunk_nonnull * 9)
-                c->dict_leave = true;
+            if (d >= DICT_UNIQUE_CHECK && (d & (d - 1)) == 0) {
+                const int64_t seen = c->chunk_nonnull;
+                if ((int64_t)d * 1000 > seen * 995 ||
+                    (d >= DICT_RATIO_CHECK_MIN && (int64_t)d * 10 > seen * 9))
+                    c->dict_leave = true;
+            }
             return LAKE_OK;
         }
         if (rc != LAKE_ETOOBIG)
@@ -704,6 +721,21 @@ static lake_status put_value(lake_pq_writer *w,
         LAKE_TRY(leave_dictionary(w, c, err));
     }
     lake_status rc;
+    if (LAKE_LIKELY(c->plain.cap - c->plain.len >= n + 4)) {
+        uint8_t *dst = (uint8_t *)c->plain.data + c->plain.len;
+        if (c->width == 8) {
+            memcpy(dst, p, 8);
+        } else if (c->width == 4) {
+            memcpy(dst, p, 4);
+        } else {
+            lake_store_u32le(dst, (uint32_t)n);
+            if (n)
+                memcpy(dst + 4, p, n);
+            n += 4;
+        }
+        c->plain.len += n;
+        return LAKE_OK;
+    }
     if (c->width) {
         rc = lake_buf_append(&c->plain, p, n);
     } else {
@@ -1131,6 +1163,24 @@ lake_status lake_pq_writer_close(lake_pq_writer *w, lake_error *err)
     LAKE_TRY(write_magic_once(w, err));
     LAKE_TRY(write_footer(w, err));
     w->closed = true;
+    return LAKE_OK;
+}
+
+lake_status lake_pq_writer_reopen(lake_pq_writer *w,
+                                  lake_output *out,
+                                  lake_error *err)
+{
+    if (!out)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "parquet: %s: reopen without an output",
+                              w->name);
+    w->out = out;
+    w->name = lake_output_name(out);
+    w->rows = w->rg_rows = w->n_row_groups = w->offset = 0;
+    w->rg_meta.len = 0;
+    w->failed = w->closed = false;
+    for (size_t j = 0; j < w->n_cols; j++)
+        reset_chunk(w, &w->cols[j]);
     return LAKE_OK;
 }
 

@@ -1000,6 +1000,87 @@ static void test_parquet_writer__oom_sweep(void **state)
     }
 }
 
+/* ---- reopen ---- */
+
+/* Write rows [from, from + n) of a 3-column sample with @p w into @p out. */
+static void write_rows(lake_pq_writer *w, int from, int n)
+{
+    static lake_strview s[64];
+    static char text[64][8];
+    static int64_t v[64];
+    static uint8_t valid[64];
+    for (int i = 0; i < 64; i++) {
+        const int k = snprintf(text[i], sizeof(text[i]), "t%d", i % 9);
+        s[i] = (lake_strview){text[i], (size_t)k};
+        v[i] = i * 3;
+        valid[i] = i % 4 != 0;
+    }
+    const lake_pq_column_data cols[] = {{s + from, valid + from},
+                                        {v + from, NULL}};
+    lake_error err;
+    assert_int_equal(lake_pq_writer_write(w, cols, n, &err), LAKE_OK);
+}
+
+static void test_parquet_writer__reopen_gives_the_same_bytes(void **state)
+{
+    (void)state;
+    const lake_pq_column_def defs[] = {{"s", LAKE_PQ_STRING, 1},
+                                       {"v", LAKE_PQ_INT64, 0}};
+    lake_pq_writer_opts o = {0};
+    o.codec = LAKE_CODEC_ZSTD;
+    o.page_bytes = 64;
+    /* the reference: a fresh writer for rows 20..60 */
+    memfile ref;
+    open_mem(&ref, defs, 2, &o);
+    write_rows(ref.w, 20, 40);
+    close_mem(&ref);
+    /* a writer that wrote another file, then one it abandoned */
+    memfile m;
+    open_mem(&m, defs, 2, &o);
+    write_rows(m.w, 0, 64);
+    close_mem(&m);
+    lake_error err;
+    lake_output *second = NULL, *third = NULL;
+    assert_int_equal(lake_output_open_memory("b.parquet", NULL, &second,
+                                             &err),
+                     LAKE_OK);
+    assert_int_equal(lake_pq_writer_reopen(m.w, second, &err), LAKE_OK);
+    assert_int_equal(lake_pq_writer_rows(m.w), 0);
+    write_rows(m.w, 0, 10); /* abandoned mid-file */
+    assert_int_equal(lake_output_open_memory("c.parquet", NULL, &third,
+                                             &err),
+                     LAKE_OK);
+    assert_int_equal(lake_pq_writer_reopen(m.w, third, &err), LAKE_OK);
+    write_rows(m.w, 20, 40);
+    assert_int_equal(lake_pq_writer_close(m.w, &err), LAKE_OK);
+    size_t len;
+    const void *bytes = lake_output_memory_bytes(third, &len);
+    assert_int_equal(len, ref.size);
+    assert_memory_equal(bytes, ref.bytes, len);
+    /* after a failure, too; messages name the new output */
+    const lake_pq_column_data bad[] = {{NULL, NULL}, {NULL, NULL}};
+    assert_int_equal(lake_pq_writer_write(m.w, bad, 1, &err), LAKE_EINVAL);
+    assert_int_equal(lake_pq_writer_reopen(m.w, NULL, &err), LAKE_EINVAL);
+    assert_string_equal(err.message,
+                        "parquet: c.parquet: reopen without an output");
+    assert_int_equal(lake_pq_writer_reopen(m.w, second, &err), LAKE_OK);
+    lake_output_free(third);
+    lake_output *fourth = NULL;
+    assert_int_equal(lake_output_open_memory("d.parquet", NULL, &fourth,
+                                             &err),
+                     LAKE_OK);
+    assert_int_equal(lake_pq_writer_reopen(m.w, fourth, &err), LAKE_OK);
+    write_rows(m.w, 20, 40);
+    assert_int_equal(lake_pq_writer_close(m.w, &err), LAKE_OK);
+    bytes = lake_output_memory_bytes(fourth, &len);
+    assert_int_equal(len, ref.size);
+    assert_memory_equal(bytes, ref.bytes, len);
+    lake_output_free(second);
+    lake_output_free(fourth);
+    free_mem(&m);
+    free_mem(&ref);
+}
+
 /* ---- a file on disk ---- */
 
 static void test_parquet_writer__file_output_round_trip(void **state)
@@ -1057,6 +1138,7 @@ int main(void)
             test_parquet_writer__output_failure_stops_the_writer),
         cmocka_unit_test(test_parquet_writer__row_group_limit),
         cmocka_unit_test(test_parquet_writer__oom_sweep),
+        cmocka_unit_test(test_parquet_writer__reopen_gives_the_same_bytes),
         cmocka_unit_test(test_parquet_writer__file_output_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
