@@ -186,7 +186,7 @@ static inline bool entry_equals(const lake_pq_dict *d,
 /* Double the table (or make the first one) and re-place every entry. */
 static lake_status grow_slots(lake_pq_dict *d)
 {
-    const size_t n_new = d->n_slots ? d->n_slots * 2 : 256;
+    const size_t n_new = d->n_slots ? d->n_slots * 2 : 32;
     uint64_t *slots = lake_calloc(d->alloc, n_new, sizeof(*slots));
     if (!slots)
         return LAKE_ENOMEM;
@@ -234,7 +234,7 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
         len > INT32_MAX)
         return LAKE_ETOOBIG;
     if (!d->width && d->n == d->offsets_cap) {
-        const size_t cap = d->offsets_cap ? d->offsets_cap * 2 : 256;
+        const size_t cap = d->offsets_cap ? d->offsets_cap * 2 : 16;
         uint32_t *o = lake_realloc(d->alloc, d->offsets,
                                    d->offsets_cap * sizeof(*o),
                                    cap * sizeof(*o));
