@@ -25,7 +25,11 @@ typedef struct lake_file_list {
 /* List every input file below @p root, recursively, per SPEC "Files":
  * names ending .json .jsonl .json.gz .jsonl.gz; names starting with '.'
  * or '_' skipped (files and folders). A missing root is LAKE_EIO naming
- * it. */
+ * it. Details (ingest_files.c): the root must be a folder (else
+ * LAKE_EINVAL); symlinks are followed, a folder link back to an ancestor
+ * is skipped; dangling links are skipped; an unreadable folder is LAKE_EIO
+ * naming it; folders nested deeper than 256 are LAKE_ETOOBIG. On failure
+ * @p out is empty (nothing to free). */
 LAKE_NODISCARD lake_status lake_list_files(const char *root,
                                            const lake_allocator *alloc,
                                            lake_file_list *out,
@@ -48,7 +52,10 @@ typedef struct lake_file_data {
 
 /* Read @p path into @p buf, reusing its memory. @p max_bytes bounds the
  * decompressed size (0: 4 GiB); beyond it LAKE_ETOOBIG. Errors name the
- * file. */
+ * file. A name ending in .gz is gunzipped (multi-member allowed); corrupt,
+ * truncated or trailing non-gzip bytes are LAKE_EPARSE. Set buf->alloc
+ * before the first call (NULL: the C library); on failure buf->len is 0
+ * and the memory is kept for reuse. */
 LAKE_NODISCARD lake_status lake_read_file(const char *path,
                                           size_t max_bytes,
                                           lake_file_data *buf,
@@ -67,7 +74,7 @@ typedef struct lake_text {
 typedef struct lake_song_rec {
     lake_text song_id, title, artist_id, artist_name, artist_location;
     double duration;
-    int64_t year; /* 0: unknown */
+    int64_t year; /* 0: unknown; always fits int32 (out_of_range:year) */
     double artist_latitude, artist_longitude;
     bool has_latitude, has_longitude;
 } lake_song_rec;
@@ -118,7 +125,9 @@ void lake_record_reader_reset(lake_record_reader *r,
 /* Produce the next record or rejection. @p out points to a lake_song_rec
  * or lake_event_rec per the kind given to reset. Bad data is never an
  * error status: it is LAKE_NEXT_REJECT. Errors are only ENOMEM and the
- * like. */
+ * like; after one the reader has not moved, so a call again retries the
+ * same record. The exact rules (raw text, line, reason order, numbers)
+ * are listed at the top of record_reader.c. */
 LAKE_NODISCARD lake_status lake_record_reader_next(lake_record_reader *r,
                                                    void *out,
                                                    lake_reject *reject,

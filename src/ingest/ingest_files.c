@@ -121,10 +121,10 @@ static lake_status visit(walker *w, int dfd, const char *name)
                 loop = true;
         if (!loop && w->depth >= LAKE_ARRAY_LEN(w->chain)) {
             rc = lake_error_set(w->err, LAKE_ETOOBIG,
-                                "ingest: list files: %s/%s: folders nested "
-                                "deeper than %zu",
-                                w->root, w->rel.data,
-                                LAKE_ARRAY_LEN(w->chain));
+                                "ingest: list files: folders nested deeper "
+                                "than %zu: %s/%s",
+                                LAKE_ARRAY_LEN(w->chain), w->root,
+                                w->rel.data);
         } else if (!loop) {
             const int fd =
                 openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -2,18 +2,39 @@
 /* record_reader.c - split a file's bytes into JSON records and type their
  * fields into lake_song_rec / lake_event_rec, or quarantine them.
  *
- * Engine (chosen by measurement, bench/bench_parse.c, one core, the 30
- * sample log files repeated, Sparkify events of ~450 B): simdjson 3.0.1
- * DOM on the hot path; yajl was not added (NOTES measured its callback
- * API at 0.47 GB/s against simdjson's 1.0-2.2 GB/s on the same shape).
+ * Engine, chosen by measurement (one core of the shared 2-core machine,
+ * the 30 sample log files, 3.76 MB, 8,056 events of ~466 B, one document
+ * per line, best of 10-20 passes; the machine was loaded, so only ratios
+ * taken at the same moment count):
+ *   validate only, per line:  simdjson 3.0.1 DOM 0.68-0.99 GB/s,
+ *                             yajl 2.1 callbacks 0.28 GB/s (same moment:
+ *                             simdjson 0.68-0.74), json_scan.c 0.97 GB/s;
+ *   validate + extract:       simdjson DOM + members 0.69-0.94 GB/s,
+ *                             json_scan.c scan + walk 0.26-0.37 GB/s;
+ *   this reader, parse + type (bench_parse): 0.61-0.75 GB/s on the
+ *   sample, 0.64-0.66 GB/s on a 75 MB events file (0.59 from .gz, whose
+ *   inflate runs at ~0.36 GB/s in lake_read_file).
+ * simdjson DOM is 2.5x yajl, validates fully (UTF-8, escapes, lone
+ * surrogates, control characters, numbers, depth) and is fuzzed upstream,
+ * so it takes the hot path; callgrind puts 67 % of the reader's
+ * instructions in its stage 1 and 2. Its on-demand API is faster (1.2-1.9
+ * GB/s) but does not validate values it skips, so it is not used.
  * Fast path: the current line (memchr for '\n'), trimmed, that starts with
  * '{' and ends with '}' is parsed by simdjson as one document. When that
  * fails for any reason (several values on the line, a pretty-printed
- * record, a number simdjson cannot hold, malformed text), our own scanner
+ * record, a number simdjson cannot hold: > 2^64 integers and 1e400 are
+ * valid JSON but simdjson errors on them; malformed text), our own scanner
  * (json_scan.c) is the reference: it finds the extent of the value that
  * starts at the current byte and validates it fully; if valid, the
  * object's members are walked from the source text. So a record is
- * accepted exactly when a valid JSON value starts at its first byte.
+ * accepted exactly when a valid JSON value starts at its first byte. The
+ * fast path also hands over to the scanner when a value needs its literal
+ * text (a number in a text field, a 0 that may be "-0"), which simdjson's
+ * DOM does not keep. Tests and the fuzz target run both engines over the
+ * same bytes and require identical outcomes.
+ * No allocation per record: simdjson's buffers and our scratch buffer grow
+ * geometrically and are reused. simdjson allocates its own buffers with
+ * new(nothrow); a failure there is LAKE_ENOMEM like ours.
  *
  * Rules decided here (SPEC is silent; proposed for SPEC):
  * - Whitespace between records is JSON whitespace (space, tab, CR, LF).

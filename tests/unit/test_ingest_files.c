@@ -198,6 +198,25 @@ static void test_ingest_files__list_symlinks(void **state)
     lake_file_list_free(&l);
 }
 
+static void test_ingest_files__list_too_deep(void **state)
+{
+    (void)state;
+    char rel[2048] = "t5";
+    size_t n = 2;
+    for (int i = 0; i < 300; i++) {
+        memcpy(rel + n, "/d", 3);
+        n += 2;
+    }
+    mkdir_p(rel);
+    char root[512];
+    path_of(root, sizeof(root), "t5");
+    lake_file_list l;
+    lake_error err;
+    assert_int_equal(lake_list_files(root, NULL, &l, &err), LAKE_ETOOBIG);
+    assert_non_null(strstr(err.message, "deeper than 256"));
+    assert_int_equal(l.n_files, 0);
+}
+
 static void test_ingest_files__list_oom_sweep(void **state)
 {
     (void)state;
@@ -311,8 +330,11 @@ static void test_ingest_files__read_gzip(void **state)
     /* A big member that needs the output buffer to grow several times. */
     char *big = malloc(1 << 20);
     assert_non_null(big);
-    for (size_t i = 0; i < (1 << 20) - 1; i++)
-        big[i] = (char)('a' + i % 26);
+    uint32_t x = 12345; /* random letters: several input chunks */
+    for (size_t i = 0; i < (1 << 20) - 1; i++) {
+        x = x * 1103515245u + 12345u;
+        big[i] = (char)('a' + (x >> 16) % 26);
+    }
     big[(1 << 20) - 1] = '\0';
     unsigned char *bgz = malloc(1 << 21);
     assert_non_null(bgz);
@@ -321,6 +343,7 @@ static void test_ingest_files__read_gzip(void **state)
     write_bytes("big.json.gz", bgz, bn);
     path_of(path, sizeof(path), "big.json.gz");
     assert_int_equal(lake_read_file(path, 0, &d, &err), LAKE_OK);
+    assert_true(bn > 256 * 1024);
     assert_int_equal(d.len, (1 << 20) - 1);
     assert_memory_equal(d.data, big, (1 << 20) - 1);
     free(big);
@@ -422,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_ingest_files__list_order_and_skips),
         cmocka_unit_test(test_ingest_files__list_empty_and_errors),
         cmocka_unit_test(test_ingest_files__list_symlinks),
+        cmocka_unit_test(test_ingest_files__list_too_deep),
         cmocka_unit_test(test_ingest_files__list_oom_sweep),
         cmocka_unit_test(test_ingest_files__read_plain_and_padding),
         cmocka_unit_test(test_ingest_files__read_errors),
