@@ -80,9 +80,11 @@ typedef struct etl_extent {
     int worker;
 } etl_extent;
 
+/* A bucket a worker has spilled to: its key and, during a flush, the
+ * bytes it has in the worker's buffer and where they go. */
 typedef struct etl_bucket_buf {
     uint64_t key;
-    lake_buf buf;
+    uint64_t bytes, pos;
 } etl_bucket_buf;
 
 /* One worker thread's state, kept across phases. */
@@ -106,15 +108,17 @@ typedef struct etl_worker {
     size_t n_reasons;
     int64_t quarantined;
     /* spilled plays */
+    lake_buf spill_in;      /* [u32 bucket, u32 size] record, ... */
+    lake_buf spill_out;     /* the same records grouped by bucket */
     etl_vec bufs;           /* etl_bucket_buf */
     uint32_t *buf_slot;     /* 1 + index into bufs */
     size_t n_buf_slots;
-    size_t buffered;        /* bytes in bufs */
     int sfd;
     int64_t soff;
     etl_vec sext;           /* etl_extent */
     /* scratch of the write phase */
     lake_buf scratch;
+    lake_buf cols;          /* column arrays of the file being written */
     etl_vec refs;
 } etl_worker;
 

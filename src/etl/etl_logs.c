@@ -197,7 +197,8 @@ uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots)
     return ym * hash_slots + h;
 }
 
-static lake_status bucket_buf_of(etl_worker *w, uint64_t key, lake_buf **out)
+/* Index of bucket @p key in the worker's bucket list, added if new. */
+static lake_status bucket_of(etl_worker *w, uint64_t key, uint32_t *out)
 {
     if ((w->bufs.n + 1) * 2 > w->n_buf_slots) {
         const size_t n = w->n_buf_slots ? w->n_buf_slots * 2 : 64;
@@ -218,10 +219,9 @@ static lake_status bucket_buf_of(etl_worker *w, uint64_t key, lake_buf **out)
     }
     size_t h = (size_t)mix64(key) & (w->n_buf_slots - 1);
     while (w->buf_slot[h]) {
-        etl_bucket_buf *b =
-            &ETL_VEC_AT(&w->bufs, etl_bucket_buf, w->buf_slot[h] - 1);
-        if (b->key == key) {
-            *out = &b->buf;
+        const uint32_t i = w->buf_slot[h] - 1;
+        if (ETL_VEC_AT(&w->bufs, etl_bucket_buf, i).key == key) {
+            *out = i;
             return LAKE_OK;
         }
         h = (h + 1) & (w->n_buf_slots - 1);
@@ -230,9 +230,10 @@ static lake_status bucket_buf_of(etl_worker *w, uint64_t key, lake_buf **out)
     if (!b)
         return LAKE_ENOMEM;
     b->key = key;
-    lake_buf_init(&b->buf, w->bufs.alloc, 0);
+    b->bytes = 0;
+    b->pos = 0;
     w->buf_slot[h] = (uint32_t)w->bufs.n;
-    *out = &b->buf;
+    *out = (uint32_t)(w->bufs.n - 1);
     return LAKE_OK;
 }
 
@@ -256,33 +257,61 @@ static lake_status write_all(int fd,
     return LAKE_OK;
 }
 
+/* Group the buffered records by bucket (a counting sort into spill_out),
+ * append them to the spill file with one write and note each bucket's
+ * extent. Both buffers keep their memory: no page faults after warm-up. */
 lake_status etl_spill_flush(etl_worker *w, lake_error *err)
 {
     etl_ctx *c = w->ctx;
-    if (w->buffered == 0)
+    if (w->spill_in.len == 0)
         return LAKE_OK;
     if (w->sfd < 0) {
         char name[64];
         snprintf(name, sizeof(name), "plays-%d.tmp", w->id);
         LAKE_TRY(c->store->ops->scratch(c->store, name, &w->sfd, err));
     }
-    for (size_t i = 0; i < w->bufs.n; i++) {
-        etl_bucket_buf *b = &ETL_VEC_AT(&w->bufs, etl_bucket_buf, i);
-        if (b->buf.len == 0)
-            continue;
-        etl_extent *e = etl_vec_push(&w->sext);
-        if (!e)
-            return lake_error_oom(err, "etl");
-        e->key = b->key;
-        e->seq = 0;
-        e->off = w->soff;
-        e->len = b->buf.len;
-        e->worker = w->id;
-        LAKE_TRY(write_all(w->sfd, b->buf.data, b->buf.len, w->soff, err));
-        w->soff += (int64_t)b->buf.len;
-        lake_buf_reset(&b->buf);
+    etl_bucket_buf *bufs = (etl_bucket_buf *)w->bufs.data;
+    const char *in = w->spill_in.data;
+    const size_t n_in = w->spill_in.len;
+    for (size_t i = 0; i < w->bufs.n; i++)
+        bufs[i].bytes = 0;
+    for (size_t off = 0; off < n_in;) {
+        uint32_t pre[2];
+        memcpy(pre, in + off, sizeof(pre));
+        bufs[pre[0]].bytes += pre[1];
+        off += sizeof(pre) + pre[1];
     }
-    w->buffered = 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < w->bufs.n; i++) {
+        bufs[i].pos = total;
+        total += bufs[i].bytes;
+    }
+    w->spill_out.len = 0;
+    if (lake_buf_reserve(&w->spill_out, (size_t)total) != LAKE_OK)
+        return lake_error_oom(err, "etl");
+    char *out = w->spill_out.data;
+    for (size_t off = 0; off < n_in;) {
+        uint32_t pre[2];
+        memcpy(pre, in + off, sizeof(pre));
+        memcpy(out + bufs[pre[0]].pos, in + off + sizeof(pre), pre[1]);
+        bufs[pre[0]].pos += pre[1];
+        off += sizeof(pre) + pre[1];
+    }
+    if (etl_vec_reserve(&w->sext, w->sext.n + w->bufs.n) != LAKE_OK)
+        return lake_error_oom(err, "etl");
+    for (size_t i = 0; i < w->bufs.n; i++) {
+        if (bufs[i].bytes == 0)
+            continue;
+        etl_extent *e = etl_vec_push(&w->sext); /* reserved above */
+        e->key = bufs[i].key;
+        e->seq = 0;
+        e->off = w->soff + (int64_t)(bufs[i].pos - bufs[i].bytes);
+        e->len = bufs[i].bytes;
+        e->worker = w->id;
+    }
+    LAKE_TRY(write_all(w->sfd, out, (size_t)total, w->soff, err));
+    w->soff += (int64_t)total;
+    w->spill_in.len = 0;
     return LAKE_OK;
 }
 
@@ -292,8 +321,8 @@ static lake_status spill_play(etl_worker *w,
                               uint64_t rec_idx)
 {
     etl_ctx *c = w->ctx;
-    lake_buf *b;
-    LAKE_TRY(bucket_buf_of(w, etl_bucket_key(e->ts, c->hash_slots), &b));
+    uint32_t bucket;
+    LAKE_TRY(bucket_of(w, etl_bucket_key(e->ts, c->hash_slots), &bucket));
     const lake_text *t[ETL_PLAY_N_STR] = {&e->level, &e->location,
                                           &e->user_agent, &e->song,
                                           &e->artist};
@@ -310,7 +339,7 @@ static lake_status spill_play(etl_worker *w,
     size_t total = sizeof(h);
     for (int i = 0; i < ETL_PLAY_N_STR; i++) {
         const size_t len = t[i]->present ? t[i]->v.len : 0;
-        if (len > UINT32_MAX / 2)
+        if (len > UINT32_MAX / 8)
             return LAKE_ETOOBIG;
         h.len[i] = (uint32_t)len;
         if (t[i]->present)
@@ -318,9 +347,15 @@ static lake_status spill_play(etl_worker *w,
         total += len;
     }
     const size_t padded = (total + 7) & ~(size_t)7;
+    if (padded > UINT32_MAX)
+        return LAKE_ETOOBIG;
     h.size = (uint32_t)padded;
-    LAKE_TRY(lake_buf_reserve(b, padded));
+    const uint32_t pre[2] = {bucket, h.size};
+    lake_buf *b = &w->spill_in;
+    LAKE_TRY(lake_buf_reserve(b, sizeof(pre) + padded));
     char *p = b->data + b->len;
+    memcpy(p, pre, sizeof(pre));
+    p += sizeof(pre);
     memcpy(p, &h, sizeof(h));
     size_t off = sizeof(h);
     for (int i = 0; i < ETL_PLAY_N_STR; i++) {
@@ -329,8 +364,7 @@ static lake_status spill_play(etl_worker *w,
         off += h.len[i];
     }
     memset(p + off, 0, padded - off);
-    b->len += padded;
-    w->buffered += padded;
+    b->len += sizeof(pre) + padded;
     return LAKE_OK;
 }
 
@@ -365,7 +399,7 @@ static lake_status read_one(etl_worker *w, uint32_t log_idx)
         if (rc == LAKE_OK && rec.has_user && rec.page.present &&
             rec.page.v.len == 8 && !memcmp(rec.page.v.ptr, "NextSong", 8)) {
             rc = spill_play(w, &rec, log_idx, i);
-            if (rc == LAKE_OK && w->buffered >= SPILL_FLUSH_BYTES)
+            if (rc == LAKE_OK && w->spill_in.len >= SPILL_FLUSH_BYTES)
                 LAKE_TRY(etl_spill_flush(w, &w->err));
         }
         if (rc != LAKE_OK)

@@ -142,6 +142,9 @@ static lake_status workers_new(etl_ctx *c, lake_error *err)
         lake_buf_init(&w->path, c->alloc, 0);
         lake_buf_init(&w->qbuf, c->alloc, 0);
         lake_buf_init(&w->scratch, c->alloc, 0);
+        lake_buf_init(&w->cols, c->alloc, 0);
+        lake_buf_init(&w->spill_in, c->alloc, 0);
+        lake_buf_init(&w->spill_out, c->alloc, 0);
         etl_arena_init(&w->arena, c->alloc);
         etl_vec_init(&w->songs, c->alloc, sizeof(etl_song));
         etl_user_map_init(&w->users, c->alloc);
@@ -167,12 +170,13 @@ static void workers_free(etl_ctx *c)
         lake_buf_reset(&w->path);
         lake_buf_reset(&w->qbuf);
         lake_buf_reset(&w->scratch);
+        lake_buf_reset(&w->cols);
         etl_arena_free(&w->arena);
         etl_vec_free(&w->songs);
         etl_user_map_free(&w->users);
         etl_vec_free(&w->qext);
-        for (size_t k = 0; k < w->bufs.n; k++)
-            lake_buf_reset(&ETL_VEC_AT(&w->bufs, etl_bucket_buf, k).buf);
+        lake_buf_reset(&w->spill_in);
+        lake_buf_reset(&w->spill_out);
         etl_vec_free(&w->bufs);
         lake_free(c->alloc, w->buf_slot);
         etl_vec_free(&w->sext);

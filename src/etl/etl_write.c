@@ -231,10 +231,10 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
                             4 * sizeof(uint8_t);
     const size_t per_time = sizeof(int64_t) + 4 * sizeof(int32_t);
     const size_t bytes = n * per_play + n_time * per_time + 64;
-    char *block = lake_malloc(c->alloc, bytes);
-    if (!block)
+    w->cols.len = 0;
+    if (lake_buf_reserve(&w->cols, bytes) != LAKE_OK)
         return lake_error_oom(err, "etl");
-    char *p = block;
+    char *p = w->cols.data;
 #define TAKE(type, name, count)                                               \
     type *name = (type *)(void *)p;                                           \
     p += sizeof(type) * (count)
@@ -332,7 +332,6 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     atomic_fetch_add(&c->rows_time, (int64_t)n_time);
     atomic_fetch_add(&c->matched, matched);
 cleanup:
-    lake_free(c->alloc, block);
     return rc;
 }
 
