@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "lake.h"
@@ -118,6 +119,16 @@ static void summary(const lake_generate_report *r, const char *out)
     printf("%-24s %14.1f\n", "MB/s", r->elapsed_s > 0 ? mb / r->elapsed_s : 0);
 }
 
+static void on_progress(void *ctx, int32_t done, int32_t n_days, int64_t bytes)
+{
+    (void)ctx;
+    fprintf(stderr, "\r\033[Kday %d/%d  %.1f MB", (int)done, (int)n_days,
+            (double)bytes / 1e6);
+    if (done == n_days)
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
 int sparkify_cmd_generate(int argc, char **argv)
 {
     lake_generate_opts o = {0};
@@ -192,6 +203,8 @@ int sparkify_cmd_generate(int argc, char **argv)
         return SPARKIFY_EXIT_USAGE;
     }
     o.out_dir = out;
+    if (!quiet && isatty(STDERR_FILENO))
+        o.progress = on_progress;
     lake_generate_report r;
     lake_error err;
     const lake_status rc = lake_generate(&o, &r, &err);
@@ -200,8 +213,7 @@ int sparkify_cmd_generate(int argc, char **argv)
         return SPARKIFY_EXIT_USAGE;
     }
     if (rc != LAKE_OK) {
-        fprintf(stderr, "sparkify %s (%s)\n", err.message,
-                lake_status_str(rc));
+        fprintf(stderr, "sparkify %s (%s)\n", err.message, lake_status_str(rc));
         return SPARKIFY_EXIT_FAILURE;
     }
     if (!quiet)

@@ -695,6 +695,11 @@ typedef struct lake_generate_opts {
     int gzip;                    /* 1: write .json.gz files */
     double dirty_rate;           /* 0: clean; else the share of events
                                     (and song files) given a fault */
+    /** Called on the calling thread after each day's log file; NULL:
+     * none. @p bytes counts every file written so far. */
+    void (*progress)(void *ctx, int32_t days_done, int32_t n_days,
+                     int64_t bytes);
+    void *progress_ctx;
 } lake_generate_opts;
 
 /** Quarantine reasons the generator can inject (SPEC.md `_quarantine`). */

@@ -6,11 +6,13 @@
 #include "fmacros.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "lake_common.h"
@@ -244,6 +246,65 @@ static lake_status write_file(gen *g,
     return rc;
 }
 
+/* mkdir -p of the folder part of @p path; only missing folders cost a
+ * call, walking up from the deepest one. errno on failure. */
+static int make_parents(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    const size_t n = (size_t)(slash - path);
+    if (n >= sizeof(dir))
+        return ENAMETOOLONG;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return errno;
+    const int e = make_parents(dir);
+    if (e)
+        return e;
+    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : errno;
+}
+
+/* Write a small file straight to its final name: a song file costs
+ * open, write and close (lake_output's temporary, rename and folder walk
+ * would triple the system calls for thousands of tiny files). */
+static lake_status write_small_file(const char *path,
+                                    const void *bytes,
+                                    size_t n,
+                                    lake_error *err)
+{
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    int fd = open(path, flags, 0666);
+    if (fd < 0 && errno == ENOENT) {
+        const int e = make_parents(path);
+        if (e)
+            return lake_error_errno(err, e, "generate: mkdir for %s", path);
+        fd = open(path, flags, 0666);
+    }
+    if (fd < 0)
+        return lake_error_errno(err, errno, "generate: create %s", path);
+    const char *p = bytes;
+    while (n > 0) {
+        const ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            const int e = errno;
+            close(fd);
+            return lake_error_errno(err, e, "generate: write %s", path);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (close(fd) != 0)
+        return lake_error_errno(err, errno, "generate: close %s", path);
+    return LAKE_OK;
+}
+
 /* ---- song files ---- */
 
 static lake_status song_path(gen *g, uint32_t s, lake_buf *path)
@@ -281,7 +342,7 @@ static lake_status one_song_file(worker *w, size_t k, lake_buf *path)
         bytes = w->z->data;
         n = w->z->len;
     }
-    LAKE_TRY(write_file(g, path->data, bytes, n, &w->err));
+    LAKE_TRY(write_small_file(path->data, bytes, n, &w->err));
     w->cnt.files++;
     w->cnt.bytes += (int64_t)n;
     const int reason = lake_gen_song_fault_reason(fault);
@@ -305,6 +366,46 @@ static void song_job(worker *w)
             break;
     }
     lake_buf_reset(&path);
+}
+
+/* Create song_data/X/Y/Z for every song file up front, each folder once,
+ * so that writing a song file is open, write, close. */
+static lake_status make_song_folders(gen *g, lake_error *err)
+{
+    enum { N1 = 26, N2 = 26 * 26, N3 = 26 * 26 * 26 };
+    lake_status rc = LAKE_OK;
+    uint8_t *made = lake_calloc(g->alloc, 1 + N1 + N2 + N3, 1);
+    lake_buf path;
+    lake_buf_init(&path, g->alloc, 0);
+    if (!made)
+        return lake_error_oom(err, "generate");
+    for (size_t k = 0; rc == LAKE_OK && k < g->n_song_list; k++) {
+        char tr[19];
+        lake_gen_track_id(g->cat.songs[g->song_list[k]].id, tr);
+        const int x = tr[2] - 'A', y = tr[3] - 'A', z = tr[4] - 'A';
+        const size_t slot[4] = {0, 1 + (size_t)x, 1 + N1 + (size_t)(x * 26 + y),
+                                1 + N1 + N2 + (size_t)((x * 26 + y) * 26 + z)};
+        for (int depth = 0; rc == LAKE_OK && depth < 4; depth++) {
+            if (made[slot[depth]])
+                continue;
+            path.len = 0;
+            rc = lake_buf_printf(&path, "%s/song_data", g->out_dir);
+            for (int i = 0; rc == LAKE_OK && i < depth; i++)
+                rc = lake_buf_printf(&path, "/%c", tr[2 + i]);
+            if (rc != LAKE_OK) {
+                rc = lake_error_oom(err, "generate");
+                break;
+            }
+            const int e = depth == 0 ? make_parents(path.data) : 0;
+            if (e || (mkdir(path.data, 0777) != 0 && errno != EEXIST))
+                rc = lake_error_errno(err, e ? e : errno, "generate: mkdir %s",
+                                      path.data);
+            made[slot[depth]] = 1;
+        }
+    }
+    lake_buf_reset(&path);
+    lake_free(g->alloc, made);
+    return rc;
 }
 
 static lake_status write_songs(gen *g, lake_error *err)
@@ -338,6 +439,7 @@ static lake_status write_songs(gen *g, lake_error *err)
                    : 1 + (int)lake_gen_below(&r, LAKE_GEN_N_SONG_FAULTS - 1);
         g->song_list[g->n_song_list++] = c->spare + 2 * (uint32_t)k;
     }
+    LAKE_TRY(make_song_folders(g, err));
     LAKE_TRY(run_all(g, song_job, err));
     for (int i = 0; i < g->threads; i++) {
         counts *wc = &g->w[i].cnt;
@@ -888,6 +990,8 @@ lake_status lake_generate(const lake_generate_opts *o,
         rc = run_day(&g, err);
         if (rc != LAKE_OK)
             goto done;
+        if (o->progress)
+            o->progress(o->progress_ctx, g.day + 1, n_days, g.total.bytes);
     }
     for (int i = 0; i < g.threads; i++) {
         const counts *wc = &g.w[i].cnt;
