@@ -631,6 +631,7 @@ lake_status lake_s3_run(lake_s3_client *c,
     bool more = true;
     int active = 0;
     for (;;) {
+        more = true; /* a source may have new work after a completion */
         for (int i = 0; i < n && more && rc == LAKE_OK; i++) {
             if (slots[i].state != REQ_FREE)
                 continue;
@@ -783,9 +784,6 @@ static lake_status list_append(lake_s3_object_list *out,
             return lake_error_set(err, LAKE_EPARSE,
                                   "s3: listing: bad URL encoding in key");
     }
-    if (!e->upload_id && out->n_objects > 0 &&
-        strcmp(e->key, out->objects[out->n_objects - 1].key) <= 0)
-        return LAKE_OK; /* seen already: the page did not advance */
     if (out->n_objects == *cap) {
         const size_t ncap = *cap ? *cap * 2 : 256;
         lake_s3_object *p = lake_realloc(out->alloc, out->objects,
@@ -838,30 +836,18 @@ static bool token_is_last_key(const char *token, const char *key)
     return lake_s3_uri_decode(buf, &len) == LAKE_OK && strcmp(buf, key) == 0;
 }
 
-/* One listing call: ListObjectsV2 or ListMultipartUploads pages.
- * Object keys must advance from page to page. Some servers (s3proxy 4)
- * URL-encode a key-based NextContinuationToken under encoding-type=url,
- * which would restart the next page too early (duplicates) or too late
- * (skipped keys); then we page with start-after=<last key>. A page that
- * brings no key past the last one also switches to start-after, and fails
- * if even that does not advance, so a listing never loops. */
-static lake_status list_pages(lake_s3_client *c,
-                              const char *bucket,
-                              const char *prefix,
-                              int max_keys,
-                              bool uploads,
-                              lake_s3_object_list *out,
-                              lake_error *err)
+/* ListMultipartUploads, following NextKeyMarker / NextUploadIdMarker. */
+static lake_status list_upload_pages(lake_s3_client *c,
+                                     const char *bucket,
+                                     const char *prefix,
+                                     lake_s3_object_list *out,
+                                     lake_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->alloc = c->alloc;
     size_t cap = 0;
-    char *token = NULL, *marker = NULL, *id_marker = NULL;
-    char max_keys_text[16];
-    snprintf(max_keys_text, sizeof(max_keys_text), "%d",
-             max_keys > 0 ? max_keys : 1000);
+    char *marker = NULL, *id_marker = NULL;
     lake_status rc = LAKE_OK;
-    bool start_after = false;
     lake_s3_req req;
     lake_s3_xml_result x;
     memset(&x, 0, sizeof(x));
@@ -872,78 +858,286 @@ static lake_status list_pages(lake_s3_client *c,
         req.method = "GET";
         req.bucket = bucket;
         size_t np = 0;
-        if (uploads) {
-            req.params[np++] = (lake_s3_param){"uploads", ""};
-            if (marker)
-                req.params[np++] = (lake_s3_param){"key-marker", marker};
-            if (id_marker)
-                req.params[np++] =
-                    (lake_s3_param){"upload-id-marker", id_marker};
-        } else {
-            req.params[np++] = (lake_s3_param){"list-type", "2"};
-            req.params[np++] = (lake_s3_param){"encoding-type", "url"};
-            req.params[np++] = (lake_s3_param){"max-keys", max_keys_text};
-            if (start_after)
-                req.params[np++] = (lake_s3_param){
-                    "start-after", out->objects[out->n_objects - 1].key};
-            else if (token)
-                req.params[np++] =
-                    (lake_s3_param){"continuation-token", token};
-        }
+        req.params[np++] = (lake_s3_param){"uploads", ""};
+        if (marker)
+            req.params[np++] = (lake_s3_param){"key-marker", marker};
+        if (id_marker)
+            req.params[np++] = (lake_s3_param){"upload-id-marker", id_marker};
         if (prefix && prefix[0])
             req.params[np++] = (lake_s3_param){"prefix", prefix};
         req.n_params = np;
         rc = lake_s3_run_one(c, &req, err);
         if (rc == LAKE_OK)
             rc = parse_answer(c, &req, &x, err);
-        const size_t n_before = out->n_objects;
         for (size_t i = 0; rc == LAKE_OK && i < x.n_entries; i++)
-            rc = list_append(out, &cap, &x.entries[i],
-                             x.url_encoded && !uploads, err);
+            rc = list_append(out, &cap, &x.entries[i], false, err);
         if (rc != LAKE_OK)
             break;
-        lake_free(c->alloc, token);
         lake_free(c->alloc, marker);
         lake_free(c->alloc, id_marker);
-        token = x.next_token;
         marker = x.next_key_marker;
         id_marker = x.next_upload_id_marker;
-        x.next_token = x.next_key_marker = x.next_upload_id_marker = NULL;
+        x.next_key_marker = x.next_upload_id_marker = NULL;
         const bool truncated = x.is_truncated;
-        const bool advanced = out->n_objects - n_before == x.n_entries;
-        if (!uploads && token && x.url_encoded && out->n_objects > 0 &&
-            token_is_last_key(token, out->objects[out->n_objects - 1].key))
-            start_after = true;
         lake_s3_xml_result_free(&x);
         if (!truncated)
             break;
-        if (!uploads && !advanced) {
-            if (start_after || out->n_objects == n_before ||
-                out->n_objects == 0) {
-                rc = lake_error_set(err, LAKE_EREMOTE,
-                                    "s3: listing s3://%s/%s: the server's "
-                                    "pages do not advance",
-                                    bucket, prefix ? prefix : "");
-                break;
-            }
-            start_after = true;
-        }
-        if (uploads ? !marker : !token) {
+        if (!marker) {
             rc = lake_error_set(err, LAKE_EPARSE,
-                                "s3: listing s3://%s: truncated page "
-                                "without a continuation token",
+                                "s3: listing uploads of s3://%s: truncated "
+                                "page without a marker",
                                 bucket);
             break;
         }
     }
     lake_s3_xml_result_free(&x);
     lake_s3_req_release(&req);
-    lake_free(c->alloc, token);
     lake_free(c->alloc, marker);
     lake_free(c->alloc, id_marker);
     if (rc != LAKE_OK)
         lake_s3_object_list_free(out);
     return rc;
+}
+
+/* ---- parallel listing ----
+ * A flat ListObjectsV2 is a chain of pages, one round trip each. We first
+ * list one level with delimiter '/', then list every common prefix found
+ * there, recursively and concurrently on the engine's connections, and
+ * sort the union. The pages of one prefix still follow each other.
+ *
+ * Keys and prefixes must advance from page to page. Some servers
+ * (s3proxy 4) URL-encode a key-based NextContinuationToken under
+ * encoding-type=url, which would restart the next page too early
+ * (duplicates) or too late (skipped keys); then we page with
+ * start-after=<last entry> (after a prefix: the prefix followed by
+ * U+10FFFF, past every key under it). A page that brings nothing past the
+ * last entry also switches to start-after, and fails if even that does
+ * not advance, so a listing never loops. */
+
+#define PAST_PREFIX "\xf4\x8f\xbf\xbf" /* U+10FFFF, the last code point */
+
+typedef struct list_job {
+    char *prefix;   /* owned */
+    char *token;    /* owned; NULL before the first page */
+    char *last_key; /* owned: where to resume (last key, or last
+                       prefix + PAST_PREFIX), or NULL */
+    char *last_raw; /* owned: the last key or prefix as listed */
+    bool start_after;
+    bool in_flight;
+    bool done;
+} list_job;
+
+typedef struct list_state {
+    lake_s3_client *c;
+    const char *bucket;
+    const char *delimiter; /* "/" in the first phase, else NULL */
+    char max_keys_text[16];
+    list_job *jobs;
+    size_t n_jobs;
+    size_t cap_jobs;
+    lake_s3_object_list *out;
+    size_t cap_out;
+    char **prefixes; /* common prefixes found (first phase) */
+    size_t n_prefixes;
+    size_t cap_prefixes;
+} list_state;
+
+static lake_status add_job(list_state *st, const char *prefix,
+                           lake_error *err)
+{
+    if (st->n_jobs == st->cap_jobs) {
+        const size_t cap = st->cap_jobs ? st->cap_jobs * 2 : 32;
+        list_job *j = lake_realloc(st->c->alloc, st->jobs,
+                                   st->cap_jobs * sizeof(*j),
+                                   cap * sizeof(*j));
+        if (!j)
+            return lake_error_oom(err, "s3");
+        st->jobs = j;
+        st->cap_jobs = cap;
+    }
+    list_job *j = &st->jobs[st->n_jobs];
+    memset(j, 0, sizeof(*j));
+    j->prefix = lake_strdup(st->c->alloc, prefix ? prefix : "");
+    if (!j->prefix)
+        return lake_error_oom(err, "s3");
+    st->n_jobs++;
+    return LAKE_OK;
+}
+
+static void free_jobs(list_state *st)
+{
+    for (size_t i = 0; i < st->n_jobs; i++) {
+        lake_free(st->c->alloc, st->jobs[i].prefix);
+        lake_free(st->c->alloc, st->jobs[i].token);
+        lake_free(st->c->alloc, st->jobs[i].last_key);
+        lake_free(st->c->alloc, st->jobs[i].last_raw);
+    }
+    lake_free(st->c->alloc, st->jobs);
+    st->jobs = NULL;
+    st->n_jobs = st->cap_jobs = 0;
+}
+
+static lake_status list_next(void *ctx,
+                             lake_s3_req *req,
+                             bool *more,
+                             lake_error *err)
+{
+    (void)err;
+    list_state *st = ctx;
+    *more = false;
+    for (size_t i = 0; i < st->n_jobs; i++) {
+        list_job *j = &st->jobs[i];
+        if (j->done || j->in_flight)
+            continue;
+        j->in_flight = true;
+        *more = true;
+        req->method = "GET";
+        req->bucket = st->bucket;
+        req->index = i;
+        size_t np = 0;
+        req->params[np++] = (lake_s3_param){"list-type", "2"};
+        req->params[np++] = (lake_s3_param){"encoding-type", "url"};
+        req->params[np++] = (lake_s3_param){"max-keys", st->max_keys_text};
+        if (j->prefix[0])
+            req->params[np++] = (lake_s3_param){"prefix", j->prefix};
+        if (st->delimiter)
+            req->params[np++] = (lake_s3_param){"delimiter", st->delimiter};
+        if (j->start_after && j->last_key)
+            req->params[np++] = (lake_s3_param){"start-after", j->last_key};
+        else if (j->token)
+            req->params[np++] =
+                (lake_s3_param){"continuation-token", j->token};
+        req->n_params = np;
+        return LAKE_OK;
+    }
+    return LAKE_OK;
+}
+
+/* Remember @p raw as the job's last entry; a prefix resumes past its
+ * keys. */
+static lake_status set_last(list_state *st,
+                            list_job *j,
+                            const char *raw,
+                            bool is_prefix,
+                            lake_error *err)
+{
+    const lake_allocator *a = st->c->alloc;
+    lake_free(a, j->last_key);
+    lake_free(a, j->last_raw);
+    j->last_raw = lake_strdup(a, raw);
+    const size_t n = strlen(raw);
+    j->last_key = lake_malloc(a, n + 5);
+    if (!j->last_raw || !j->last_key)
+        return lake_error_oom(err, "s3");
+    memcpy(j->last_key, raw, n);
+    if (is_prefix)
+        memcpy(j->last_key + n, PAST_PREFIX, 4);
+    j->last_key[n + (is_prefix ? 4 : 0)] = '\0';
+    return LAKE_OK;
+}
+
+static lake_status keep_prefix(list_state *st,
+                               list_job *j,
+                               lake_s3_xml_entry *e,
+                               bool decode,
+                               bool *kept,
+                               lake_error *err)
+{
+    size_t len = strlen(e->key);
+    *kept = false;
+    if (decode && lake_s3_uri_decode(e->key, &len) != LAKE_OK)
+        return lake_error_set(err, LAKE_EPARSE,
+                              "s3: listing: bad URL encoding in a prefix");
+    if (j->last_key && strcmp(e->key, j->last_key) <= 0)
+        return LAKE_OK; /* seen already */
+    LAKE_TRY(set_last(st, j, e->key, true, err));
+    *kept = true;
+    if (st->n_prefixes == st->cap_prefixes) {
+        const size_t cap = st->cap_prefixes ? st->cap_prefixes * 2 : 32;
+        char **p = lake_realloc(st->c->alloc, st->prefixes,
+                                st->cap_prefixes * sizeof(*p),
+                                cap * sizeof(*p));
+        if (!p)
+            return lake_error_oom(err, "s3");
+        st->prefixes = p;
+        st->cap_prefixes = cap;
+    }
+    st->prefixes[st->n_prefixes++] = e->key;
+    e->key = NULL;
+    return LAKE_OK;
+}
+
+static lake_status list_done(void *ctx, lake_s3_req *req, lake_error *err)
+{
+    list_state *st = ctx;
+    list_job *j = &st->jobs[req->index];
+    lake_s3_object_list *out = st->out;
+    lake_s3_xml_result x;
+    memset(&x, 0, sizeof(x));
+    j->in_flight = false;
+    lake_status rc = parse_answer(st->c, req, &x, err);
+    size_t n_new = 0, n_entries = 0;
+    for (size_t i = 0; rc == LAKE_OK && i < x.n_entries; i++) {
+        lake_s3_xml_entry *e = &x.entries[i];
+        n_entries++;
+        if (e->is_prefix) {
+            bool kept = false;
+            rc = keep_prefix(st, j, e, x.url_encoded, &kept, err);
+            n_new += kept;
+            continue;
+        }
+        if (!e->key) {
+            rc = lake_error_set(err, LAKE_EPARSE,
+                                "s3: listing entry without <Key>");
+            break;
+        }
+        size_t len = strlen(e->key);
+        if (x.url_encoded && lake_s3_uri_decode(e->key, &len) != LAKE_OK) {
+            rc = lake_error_set(err, LAKE_EPARSE,
+                                "s3: listing: bad URL encoding in key");
+            break;
+        }
+        if (j->last_key && strcmp(e->key, j->last_key) <= 0)
+            continue; /* seen already: the page did not advance */
+        const size_t before = out->n_objects;
+        rc = list_append(out, &st->cap_out, e, false, err);
+        if (rc != LAKE_OK || out->n_objects == before)
+            continue;
+        n_new++;
+        rc = set_last(st, j, out->objects[out->n_objects - 1].key, false,
+                      err);
+    }
+    if (rc == LAKE_OK) {
+        lake_free(st->c->alloc, j->token);
+        j->token = x.next_token;
+        x.next_token = NULL;
+        if (!x.is_truncated) {
+            j->done = true;
+        } else if (n_new < n_entries) {
+            if (j->start_after || n_new == 0 || !j->last_key)
+                rc = lake_error_set(err, LAKE_EREMOTE,
+                                    "s3: listing s3://%s/%s: the server's "
+                                    "pages do not advance",
+                                    st->bucket, j->prefix);
+            j->start_after = true;
+        } else if (j->token && x.url_encoded && j->last_raw &&
+                   token_is_last_key(j->token, j->last_raw)) {
+            j->start_after = true;
+        } else if (!j->token && !j->start_after) {
+            rc = lake_error_set(err, LAKE_EPARSE,
+                                "s3: listing s3://%s/%s: truncated page "
+                                "without a continuation token",
+                                st->bucket, j->prefix);
+        }
+    }
+    lake_s3_xml_result_free(&x);
+    return rc;
+}
+
+static int cmp_objects(const void *a, const void *b)
+{
+    return strcmp(((const lake_s3_object *)a)->key,
+                  ((const lake_s3_object *)b)->key);
 }
 
 lake_status lake_s3_list_objects(lake_s3_client *c,
@@ -953,7 +1147,38 @@ lake_status lake_s3_list_objects(lake_s3_client *c,
                                  lake_s3_object_list *out,
                                  lake_error *err)
 {
-    return list_pages(c, bucket, prefix, max_keys, false, out, err);
+    memset(out, 0, sizeof(*out));
+    out->alloc = c->alloc;
+    list_state st;
+    memset(&st, 0, sizeof(st));
+    st.c = c;
+    st.bucket = bucket;
+    st.out = out;
+    snprintf(st.max_keys_text, sizeof(st.max_keys_text), "%d",
+             max_keys > 0 ? max_keys : 1000);
+    const lake_s3_batch b = {list_next, list_done, &st, 0};
+    /* Phase 1: one level, to find the sub-prefixes. */
+    st.delimiter = "/";
+    lake_status rc = add_job(&st, prefix, err);
+    if (rc == LAKE_OK)
+        rc = lake_s3_run(c, &b, err);
+    free_jobs(&st);
+    /* Phase 2: every sub-prefix in full, concurrently. */
+    st.delimiter = NULL;
+    for (size_t i = 0; rc == LAKE_OK && i < st.n_prefixes; i++)
+        rc = add_job(&st, st.prefixes[i], err);
+    if (rc == LAKE_OK && st.n_jobs > 0)
+        rc = lake_s3_run(c, &b, err);
+    free_jobs(&st);
+    for (size_t i = 0; i < st.n_prefixes; i++)
+        lake_free(c->alloc, st.prefixes[i]);
+    lake_free(c->alloc, st.prefixes);
+    if (rc == LAKE_OK && out->n_objects > 1)
+        qsort(out->objects, out->n_objects, sizeof(*out->objects),
+              cmp_objects);
+    if (rc != LAKE_OK)
+        lake_s3_object_list_free(out);
+    return rc;
 }
 
 lake_status lake_s3_list_uploads(lake_s3_client *c,
@@ -962,7 +1187,7 @@ lake_status lake_s3_list_uploads(lake_s3_client *c,
                                  lake_s3_object_list *out,
                                  lake_error *err)
 {
-    return list_pages(c, bucket, prefix, 0, true, out, err);
+    return list_upload_pages(c, bucket, prefix, out, err);
 }
 
 void lake_s3_object_list_free(lake_s3_object_list *list)

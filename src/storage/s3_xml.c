@@ -81,7 +81,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
     if (s->depth == 1)
         memcpy(r->root, s->names[0], k + 1);
     const bool entry = s->depth == 2 &&
-                       (is(s, 1, "Contents") || is(s, 1, "Upload"));
+                       (is(s, 1, "Contents") || is(s, 1, "Upload") ||
+                        is(s, 1, "CommonPrefixes"));
     if (!entry)
         return;
     if (r->n_entries == r->cap_entries) {
@@ -144,7 +145,13 @@ static void on_leaf(xml_state *s)
     }
     if (s->depth != 3)
         return;
-    if (is(s, 1, "Contents") || is(s, 1, "Upload")) {
+    if (is(s, 1, "CommonPrefixes")) {
+        lake_s3_xml_entry *e = last_entry(s);
+        if (strcmp(leaf, "Prefix") == 0) {
+            set_str(s, &e->key);
+            e->is_prefix = true;
+        }
+    } else if (is(s, 1, "Contents") || is(s, 1, "Upload")) {
         lake_s3_xml_entry *e = last_entry(s);
         if (strcmp(leaf, "Key") == 0) {
             set_str(s, &e->key);

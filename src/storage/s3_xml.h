@@ -11,6 +11,7 @@ typedef struct lake_s3_xml_entry {
     char *key;          /* as sent (still URL-encoded with encoding-type) */
     char *upload_id;    /* <Upload> only, else NULL */
     int64_t size_bytes; /* <Contents> only */
+    bool is_prefix;     /* a <CommonPrefixes><Prefix>: key is the prefix */
 } lake_s3_xml_entry;
 
 typedef struct lake_s3_xml_result {
