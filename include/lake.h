@@ -731,8 +731,16 @@ LAKE_API const char *lake_generate_reason(int i);
 /** Write OUT/song_data/A/B/C/TR….json (one song a file) and
  * OUT/log_data/YYYY/MM/YYYY-MM-DD-events.json (JSON Lines, one file a
  * day), shaped like the real course data, and OUT/_manifest.json telling
- * what was written and injected. The same options give byte-identical
- * files for any thread count. Memory does not grow with n_days.
+ * what was written and injected: the report's figures (song_files,
+ * log_files, bytes, songs, active_users, events, sessions,
+ * nextsong_events, duplicate_events, expected_songplays,
+ * expected_matched_songplays, quarantined) and "quarantine", the count
+ * per SPEC reason code, so that an ETL run over OUT can be checked
+ * exactly. Each fault maps to one reason; a duplicate is an exact copy of
+ * a valid NextSong event placed in the next day's file. Log files and the
+ * manifest appear under their names only when complete; song files are
+ * written in place. The same options give byte-identical files for any
+ * thread count. Memory does not grow with n_days.
  * @param opts   required.
  * @param report may be NULL; filled on success.
  * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM or LAKE_EIO. On failure files
