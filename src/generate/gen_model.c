@@ -533,8 +533,8 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     build_alias(c, perm);
     for (uint32_t i = 0; i < n_played; i++)
         perm[i] = i;
-    /* Choose written songs in random order until their play mass reaches
-     * match_rate; only ASCII songs, whose log text matches exactly. */
+    /* Choose written songs in random order until the play mass of those
+     * whose log text matches exactly (ASCII) reaches match_rate. */
     for (uint32_t i = n_played; i > 1; i--) {
         const uint32_t j = lake_gen_below(&r, i);
         const uint32_t t = perm[i - 1];
@@ -548,7 +548,17 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
         lake_gen_song *s = &c->songs[perm[k]];
         const double p =
             c->cdf[perm[k]] - (perm[k] ? c->cdf[perm[k] - 1] : 0.0);
-        if (!s->ascii || mass + p > target * 1.0005 + 1e-12)
+        if (!s->ascii) {
+            /* Written like any song, but a log spells its text
+             * double-encoded, so its plays never match (as in the course
+             * data): they do not count towards match_rate. */
+            if (lake_gen_unif(&r) < match_rate) {
+                s->written = true;
+                c->n_written++;
+            }
+            continue;
+        }
+        if (mass + p > target * 1.0005 + 1e-12)
             continue;
         s->written = true;
         mass += p;

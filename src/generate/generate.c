@@ -555,7 +555,8 @@ static void count_event(gen *g, counts *c, const lake_gen_event *ev)
         return;
     }
     c->songplays++;
-    if (g->cat.songs[ev->song].written)
+    const lake_gen_song *song = &g->cat.songs[ev->song];
+    if (song->written && song->ascii)
         c->matched++;
 }
 
