@@ -62,6 +62,24 @@ LAKE_NODISCARD lake_status lake_read_file(const char *path,
                                           lake_error *err);
 void lake_file_data_free(lake_file_data *buf);
 
+/* The same for bytes already in memory (S3 objects, Spark partitions):
+ * gunzip the @p n bytes at @p src into @p buf with its padding, with the
+ * rules and errors of lake_read_file; @p name (may be NULL) names the
+ * input in messages. */
+LAKE_NODISCARD lake_status lake_gunzip_bytes(const void *src,
+                                             size_t n,
+                                             const char *name,
+                                             size_t max_bytes,
+                                             lake_file_data *buf,
+                                             lake_error *err);
+
+/* Copy @p n bytes into @p buf and add the padding the reader needs.
+ * LAKE_OK, LAKE_ENOMEM or LAKE_ETOOBIG. */
+LAKE_NODISCARD lake_status lake_file_data_set(lake_file_data *buf,
+                                              const void *src,
+                                              size_t n,
+                                              lake_error *err);
+
 /* ---- records ---- */
 
 /* A text value: present (JSON string, or a number kept as its literal

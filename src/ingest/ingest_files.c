@@ -322,17 +322,24 @@ static void z_free(voidpf opaque, voidpf p)
     lake_free(opaque, p);
 }
 
+/* Gunzip from @p fd, or when it is -1 from the @p mem_len bytes at
+ * @p mem, into @p buf. @p size_hint is the compressed size, if known. */
 static lake_status read_gzip(int fd,
-                             const struct stat *st,
+                             const unsigned char *mem,
+                             size_t mem_len,
+                             size_t size_hint,
                              const char *path,
                              size_t max_bytes,
                              lake_file_data *buf,
                              lake_error *err)
 {
     lake_status rc = LAKE_OK;
-    unsigned char *in = lake_malloc(buf->alloc, GZ_IN_CHUNK);
-    if (!in)
-        return lake_error_oom(err, "ingest");
+    unsigned char *in = NULL;
+    if (fd >= 0) {
+        in = lake_malloc(buf->alloc, GZ_IN_CHUNK);
+        if (!in)
+            return lake_error_oom(err, "ingest");
+    }
     z_stream zs;
     memset(&zs, 0, sizeof(zs));
     zs.zalloc = z_alloc;
@@ -348,7 +355,7 @@ static lake_status read_gzip(int fd,
         goto cleanup;
     }
     z_open = true;
-    size_t guess = st->st_size > 0 ? (size_t)st->st_size * 4 : 0;
+    size_t guess = size_hint < SIZE_MAX / 8 ? size_hint * 4 : SIZE_MAX / 8;
     if (guess < 65536)
         guess = 65536;
     if (guess > max_bytes)
@@ -360,18 +367,26 @@ static lake_status read_gzip(int fd,
     for (;;) {
         if (zs.avail_in == 0 && !eof) {
             ssize_t n;
-            do {
-                n = read(fd, in, GZ_IN_CHUNK);
-            } while (n < 0 && errno == EINTR);
-            if (n < 0) {
-                rc = lake_error_errno(err, errno, "ingest: read %s", path);
-                goto cleanup;
+            if (fd < 0) {
+                n = (ssize_t)LAKE_MIN(mem_len, (size_t)1 << 30);
+                zs.next_in = (Bytef *)(uintptr_t)mem;
+                mem += n;
+                mem_len -= (size_t)n;
+            } else {
+                do {
+                    n = read(fd, in, GZ_IN_CHUNK);
+                } while (n < 0 && errno == EINTR);
+                if (n < 0) {
+                    rc = lake_error_errno(err, errno, "ingest: read %s",
+                                          path);
+                    goto cleanup;
+                }
+                zs.next_in = in;
             }
             if (n == 0)
                 eof = true;
             else
                 any_input = true;
-            zs.next_in = in;
             zs.avail_in = (uInt)n;
         }
         if (zs.avail_in == 0 && eof) {
@@ -443,6 +458,8 @@ cleanup:
     return rc;
 }
 
+static size_t clamp_max(size_t max_bytes);
+
 lake_status lake_read_file(const char *path,
                            size_t max_bytes,
                            lake_file_data *buf,
@@ -450,10 +467,7 @@ lake_status lake_read_file(const char *path,
 {
     buf->alloc = lake_alloc_or_default(buf->alloc);
     buf->len = 0;
-    if (max_bytes == 0)
-        max_bytes = DEFAULT_MAX_READ;
-    if (max_bytes > SIZE_MAX / 4)
-        max_bytes = SIZE_MAX / 4;
+    max_bytes = clamp_max(max_bytes);
     int fd;
     do {
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -468,7 +482,8 @@ lake_status lake_read_file(const char *path,
         rc = lake_error_set(err, LAKE_EIO, "ingest: read %s: is a folder",
                             path);
     else if (ends_with(path, ".gz"))
-        rc = read_gzip(fd, &st, path, max_bytes, buf, err);
+        rc = read_gzip(fd, NULL, 0, st.st_size > 0 ? (size_t)st.st_size : 0,
+                       path, max_bytes, buf, err);
     else
         rc = read_plain(fd, &st, path, max_bytes, buf, err);
     close(fd);
@@ -479,6 +494,47 @@ lake_status lake_read_file(const char *path,
     if (buf->data == NULL) /* an empty file still gets its padding */
         LAKE_TRY(ensure_cap(buf, 0, path, err));
     memset(buf->data + buf->len, 0, LAKE_READ_PADDING);
+    return LAKE_OK;
+}
+
+static size_t clamp_max(size_t max_bytes)
+{
+    if (max_bytes == 0)
+        max_bytes = DEFAULT_MAX_READ;
+    return max_bytes > SIZE_MAX / 4 ? SIZE_MAX / 4 : max_bytes;
+}
+
+lake_status lake_gunzip_bytes(const void *src,
+                              size_t n,
+                              const char *name,
+                              size_t max_bytes,
+                              lake_file_data *buf,
+                              lake_error *err)
+{
+    buf->alloc = lake_alloc_or_default(buf->alloc);
+    buf->len = 0;
+    const lake_status rc = read_gzip(-1, src, n, n, name ? name : "(bytes)",
+                                     clamp_max(max_bytes), buf, err);
+    if (rc != LAKE_OK) {
+        buf->len = 0;
+        return rc;
+    }
+    memset(buf->data + buf->len, 0, LAKE_READ_PADDING);
+    return LAKE_OK;
+}
+
+lake_status lake_file_data_set(lake_file_data *buf,
+                               const void *src,
+                               size_t n,
+                               lake_error *err)
+{
+    buf->alloc = lake_alloc_or_default(buf->alloc);
+    buf->len = 0;
+    LAKE_TRY(ensure_cap(buf, n, "(bytes)", err));
+    if (n)
+        memcpy(buf->data, src, n);
+    buf->len = n;
+    memset(buf->data + n, 0, LAKE_READ_PADDING);
     return LAKE_OK;
 }
 

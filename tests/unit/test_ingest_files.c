@@ -391,6 +391,82 @@ static void test_ingest_files__read_corrupt_gzip(void **state)
     }
 }
 
+static void test_ingest_files__bytes_in_memory(void **state)
+{
+    (void)state;
+    unsigned char gz[4096];
+    size_t n = 0;
+    gzip_member("{\"a\":1}\n", gz, &n, sizeof(gz));
+    gzip_member("{\"b\":2}", gz, &n, sizeof(gz));
+    lake_file_data d = {0};
+    lake_error err;
+    assert_int_equal(lake_gunzip_bytes(gz, n, "s3://b/k.json.gz", 0, &d, &err),
+                     LAKE_OK);
+    assert_int_equal(d.len, 15);
+    assert_memory_equal(d.data, "{\"a\":1}\n{\"b\":2}", 15);
+    for (size_t i = 0; i < LAKE_READ_PADDING; i++)
+        assert_int_equal(d.data[d.len + i], 0);
+    assert_int_equal(lake_gunzip_bytes(gz, n - 4, "s3://b/k.json.gz", 0, &d,
+                                       &err),
+                     LAKE_EPARSE);
+    assert_non_null(strstr(err.message, "s3://b/k.json.gz"));
+    assert_non_null(strstr(err.message, "truncated"));
+    assert_int_equal(d.len, 0);
+    assert_int_equal(lake_gunzip_bytes("{}", 2, NULL, 0, &d, &err),
+                     LAKE_EPARSE);
+    assert_non_null(strstr(err.message, "(bytes)"));
+    assert_int_equal(lake_gunzip_bytes(gz, n, NULL, 10, &d, &err),
+                     LAKE_ETOOBIG);
+    assert_int_equal(lake_gunzip_bytes(gz, 0, NULL, 0, &d, &err),
+                     LAKE_EPARSE);
+    assert_non_null(strstr(err.message, "empty"));
+    assert_int_equal(lake_file_data_set(&d, "{\"c\":3}", 7, &err), LAKE_OK);
+    assert_int_equal(d.len, 7);
+    assert_memory_equal(d.data, "{\"c\":3}", 7);
+    assert_int_equal(d.data[7], 0);
+    assert_int_equal(lake_file_data_set(&d, NULL, 0, &err), LAKE_OK);
+    assert_int_equal(d.len, 0);
+    lake_file_data_free(&d);
+    /* OOM sweeps of both. */
+    for (int k = 0; k < 2; k++) {
+        for (int64_t i = 0;; i++) {
+            lake_failing_alloc fa;
+            lake_failing_alloc_init(&fa, i);
+            lake_file_data e = {0};
+            e.alloc = &fa.base;
+            const lake_status rc =
+                k == 0 ? lake_gunzip_bytes(gz, n, NULL, 0, &e, &err)
+                       : lake_file_data_set(&e, "abc", 3, &err);
+            lake_file_data_free(&e);
+            assert_int_equal(fa.n_live, 0);
+            if (rc == LAKE_OK)
+                break;
+            assert_int_equal(rc, LAKE_ENOMEM);
+        }
+    }
+}
+
+static void test_ingest_files__read_io_error(void **state)
+{
+    (void)state;
+    /* Reading /proc/self/mem from offset 0 fails with EIO. */
+    lake_file_data d = {0};
+    lake_error err;
+    if (lake_read_file("/proc/self/mem", 0, &d, &err) == LAKE_OK) {
+        lake_file_data_free(&d);
+        skip();
+        return;
+    }
+    assert_int_equal(err.code, LAKE_EIO);
+    assert_non_null(strstr(err.message, "ingest: read /proc/self/mem"));
+    char link[512];
+    path_of(link, sizeof(link), "mem.json.gz");
+    assert_int_equal(symlink("/proc/self/mem", link), 0);
+    assert_int_equal(lake_read_file(link, 0, &d, &err), LAKE_EIO);
+    assert_non_null(strstr(err.message, "mem.json.gz"));
+    lake_file_data_free(&d);
+}
+
 static void test_ingest_files__read_oom_sweep(void **state)
 {
     (void)state;
@@ -451,6 +527,8 @@ int main(void)
         cmocka_unit_test(test_ingest_files__read_errors),
         cmocka_unit_test(test_ingest_files__read_gzip),
         cmocka_unit_test(test_ingest_files__read_corrupt_gzip),
+        cmocka_unit_test(test_ingest_files__bytes_in_memory),
+        cmocka_unit_test(test_ingest_files__read_io_error),
         cmocka_unit_test(test_ingest_files__read_oom_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
