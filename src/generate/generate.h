@@ -179,7 +179,8 @@ typedef struct lake_gen_catalog {
     uint32_t n_written; /* songs with a song file */
     uint32_t spare;     /* first of n_spare songs for faulty files */
     uint32_t n_spare;
-    double written_mass; /* share of plays that hit a written song */
+    double written_mass; /* share of plays that hit a written ASCII song:
+                            the plays an ETL matches */
 } lake_gen_catalog;
 
 /* Build the catalogue: @p n_played songs with Zipf-like popularity, songs
