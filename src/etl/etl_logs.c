@@ -273,15 +273,7 @@ lake_status etl_spill_flush(etl_worker *w, lake_error *err)
     etl_bucket_buf *bufs = (etl_bucket_buf *)w->bufs.data;
     const char *in = w->spill_in.data;
     const size_t n_in = w->spill_in.len;
-    for (size_t i = 0; i < w->bufs.n; i++)
-        bufs[i].bytes = 0;
-    for (size_t off = 0; off < n_in;) {
-        uint32_t pre[2];
-        memcpy(pre, in + off, sizeof(pre));
-        bufs[pre[0]].bytes += pre[1];
-        off += sizeof(pre) + pre[1];
-    }
-    uint64_t total = 0;
+    uint64_t total = 0; /* bufs[].bytes were counted by spill_play */
     for (size_t i = 0; i < w->bufs.n; i++) {
         bufs[i].pos = total;
         total += bufs[i].bytes;
@@ -312,6 +304,8 @@ lake_status etl_spill_flush(etl_worker *w, lake_error *err)
     LAKE_TRY(write_all(w->sfd, out, (size_t)total, w->soff, err));
     w->soff += (int64_t)total;
     w->spill_in.len = 0;
+    for (size_t i = 0; i < w->bufs.n; i++)
+        bufs[i].bytes = 0;
     return LAKE_OK;
 }
 
@@ -365,6 +359,7 @@ static lake_status spill_play(etl_worker *w,
     }
     memset(p + off, 0, padded - off);
     b->len += sizeof(pre) + padded;
+    ETL_VEC_AT(&w->bufs, etl_bucket_buf, bucket).bytes += padded;
     return LAKE_OK;
 }
 
