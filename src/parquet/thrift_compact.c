@@ -37,11 +37,22 @@ static void put(lake_tc_writer *w, const void *p, size_t n)
 
 static void put_byte(lake_tc_writer *w, uint8_t b)
 {
-    put(w, &b, 1);
+    lake_buf *buf = w->buf;
+    if (LAKE_LIKELY(w->status == LAKE_OK && buf->len < buf->cap &&
+                    buf->len < buf->max))
+        buf->data[buf->len++] = (char)b;
+    else
+        put(w, &b, 1);
 }
 
 void lake_tc_varint(lake_tc_writer *w, uint64_t v)
 {
+    lake_buf *buf = w->buf;
+    if (LAKE_LIKELY(w->status == LAKE_OK && buf->cap - buf->len >= 10 &&
+                    buf->max - buf->len >= 10)) {
+        buf->len += lake_varint_encode(v, (uint8_t *)buf->data + buf->len);
+        return;
+    }
     uint8_t tmp[10];
     put(w, tmp, lake_varint_encode(v, tmp));
 }
