@@ -2,23 +2,25 @@
 /* record_reader.c - split a file's bytes into JSON records and type their
  * fields into lake_song_rec / lake_event_rec, or quarantine them.
  *
- * Engine, chosen by measurement (one core of the shared 2-core machine,
- * the 30 sample log files, 3.76 MB, 8,056 events of ~466 B, one document
- * per line, best of 10-20 passes; the machine was loaded, so only ratios
- * taken at the same moment count):
- *   validate only, per line:  simdjson 3.0.1 DOM 0.68-0.99 GB/s,
- *                             yajl 2.1 callbacks 0.28 GB/s (same moment:
- *                             simdjson 0.68-0.74), json_scan.c 0.97 GB/s;
- *   validate + extract:       simdjson DOM + members 0.69-0.94 GB/s,
- *                             json_scan.c scan + walk 0.26-0.37 GB/s;
- *   this reader, parse + type (bench_parse): 0.61-0.75 GB/s on the
- *   sample, 0.64-0.66 GB/s on a 75 MB events file (0.59 from .gz, whose
- *   inflate runs at ~0.36 GB/s in lake_read_file).
- * simdjson DOM is 2.5x yajl, validates fully (UTF-8, escapes, lone
- * surrogates, control characters, numbers, depth) and is fuzzed upstream,
- * so it takes the hot path; callgrind puts 67 % of the reader's
- * instructions in its stage 1 and 2. Its on-demand API is faster (1.2-1.9
- * GB/s) but does not validate values it skips, so it is not used.
+ * Engine, chosen by measurement over the 30 sample log files (3.76 MB,
+ * 8,056 events of ~466 B, one per line), one core. Wall clock on the
+ * shared, loaded 2-core machine (best of 10-20 passes; only ratios taken
+ * at the same moment count) and callgrind instructions per pass (stable):
+ *   validate only, per line:  simdjson 3.0.1 DOM 0.68-0.99 GB/s, ~39 M
+ *                             instructions; yajl 2.1 callbacks 0.28 GB/s
+ *                             (simdjson 0.68-0.74 at that moment), ~121 M;
+ *                             json_scan.c ~46 M (a SWAR string loop made
+ *                             it 72 M: Sparkify strings are short);
+ *   validate + extract:       json_scan.c scan + walk ~76 M;
+ *   this reader, parse + type (bench_parse): 51.5 M instructions per pass
+ *   (13.7 per byte, 67 % of them in simdjson's stages 1 and 2), 0.61-0.75
+ *   GB/s on the sample, 0.64-0.66 GB/s on a 75 MB events file, 0.59 GB/s
+ *   from .gz (inflate in lake_read_file runs at ~0.36 GB/s).
+ * simdjson DOM is 2.5-3x yajl and 1.2x our own scanner, validates fully
+ * (UTF-8, escapes, lone surrogates, control characters, numbers, depth)
+ * and is fuzzed upstream, so it takes the hot path. Its on-demand API is
+ * faster (1.2-1.9 GB/s) but does not validate values it skips, so it is
+ * not used.
  * Fast path: the current line (memchr for '\n'), trimmed, that starts with
  * '{' and ends with '}' is parsed by simdjson as one document. When that
  * fails for any reason (several values on the line, a pretty-printed
@@ -523,6 +525,10 @@ void lake_record_reader_reset(lake_record_reader *r,
                               const char *data,
                               size_t len)
 {
+    if (!data) {
+        data = "";
+        len = 0;
+    }
     r->kind = kind;
     r->data = data;
     r->pos = data;

@@ -562,6 +562,25 @@ static void test_ingest_records__reader_oom(void **state)
         assert_null(r);
         assert_int_equal(fa.n_live, 0);
     }
+    /* A fresh reader, or one reset on no bytes, is at its end. */
+    {
+        lake_record_reader *r0 = NULL;
+        lake_error e0;
+        assert_int_equal(lake_record_reader_new(NULL, &r0, &e0), LAKE_OK);
+        lake_event_rec ev0;
+        lake_reject rj0;
+        lake_next nx0 = LAKE_NEXT_RECORD;
+        assert_int_equal(lake_record_reader_next(r0, &ev0, &rj0, &nx0, &e0),
+                         LAKE_OK);
+        assert_int_equal(nx0, LAKE_NEXT_END);
+        lake_record_reader_reset(r0, LAKE_REC_SONG, NULL, 0);
+        nx0 = LAKE_NEXT_RECORD;
+        assert_int_equal(lake_record_reader_next(r0, &ev0, &rj0, &nx0, &e0),
+                         LAKE_OK);
+        assert_int_equal(nx0, LAKE_NEXT_END);
+        lake_record_reader_free(r0);
+        lake_record_reader_free(NULL);
+    }
     /* The scanner's scratch buffer: ENOMEM from next, then a retry works
      * at the same place. */
     lake_failing_alloc fa;
