@@ -2,6 +2,7 @@
 /* etl_input_s3.c - s3:// inputs of the ETL: list the prefix, GET the
  * input files concurrently on kept-alive connections and write them into
  * a private local folder that the engine then reads like any input. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "fmacros.h"
 
 #include <errno.h>
@@ -184,4 +185,21 @@ cleanup:
     lake_s3_client_free(c);
     lake_buf_reset(&prefix);
     return rc;
+}
+
+lake_status etl_s3_localize(lake_etl_opts *o,
+                            char **song_dir,
+                            char **log_dir,
+                            lake_error *err)
+{
+    *song_dir = *log_dir = NULL;
+    if (etl_is_s3(o->song_root)) {
+        LAKE_TRY(etl_s3_fetch_input(o->song_root, o->alloc, song_dir, err));
+        o->song_root = *song_dir;
+    }
+    if (etl_is_s3(o->log_root)) {
+        LAKE_TRY(etl_s3_fetch_input(o->log_root, o->alloc, log_dir, err));
+        o->log_root = *log_dir;
+    }
+    return LAKE_OK;
 }

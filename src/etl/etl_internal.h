@@ -41,6 +41,31 @@ void *etl_vec_push(etl_vec *v);
 LAKE_NODISCARD lake_status etl_vec_reserve(etl_vec *v, size_t n);
 #define ETL_VEC_AT(v, type, i) (((type *)(v)->data)[i])
 
+/* ---- a dictionary of short strings (ids from 0, bytes in an arena) ---- */
+
+typedef struct etl_strdict {
+    etl_arena arena;
+    etl_vec views;    /* lake_strview by id */
+    uint32_t *slot;   /* 1 + id, 0 = empty */
+    size_t n_slots;   /* power of two */
+    size_t bytes;     /* of all strings */
+    size_t max_bytes; /* no new entries beyond */
+} etl_strdict;
+
+void etl_strdict_init(etl_strdict *d,
+                      const lake_allocator *alloc,
+                      size_t max_bytes);
+void etl_strdict_free(etl_strdict *d);
+/* The id of @p s, added when new. LAKE_ETOOBIG (and no id) when the
+ * dictionary is full: the caller keeps the bytes itself; LAKE_ENOMEM. */
+LAKE_NODISCARD lake_status etl_strdict_put(etl_strdict *d,
+                                           lake_strview s,
+                                           uint32_t *id);
+static inline lake_strview etl_strdict_get(const etl_strdict *d, uint32_t id)
+{
+    return ((const lake_strview *)(const void *)d->views.data)[id];
+}
+
 /* ---- records kept between phases ---- */
 
 /* A valid song record, strings copied into the worker's arena. */
@@ -108,6 +133,7 @@ typedef struct etl_worker {
     size_t n_reasons;
     int64_t quarantined;
     /* spilled plays */
+    etl_strdict dict;       /* level, location, user_agent of plays */
     lake_buf spill_in;      /* [u32 bucket, u32 size] record, ... */
     lake_buf spill_out;     /* the same records grouped by bucket */
     etl_vec bufs;           /* etl_bucket_buf */

@@ -329,15 +329,25 @@ static lake_status spill_play(etl_worker *w,
     h.length = e->length;
     h.rec_idx = rec_idx;
     h.file_idx = file_idx;
-    h.flags = e->has_length ? ETL_PLAY_HAS_LENGTH : 0;
+    h.flags = (e->has_length ? ETL_PLAY_HAS_LENGTH : 0) |
+              (uint32_t)w->id << ETL_PLAY_WORKER_SHIFT;
     size_t total = sizeof(h);
     for (int i = 0; i < ETL_PLAY_N_STR; i++) {
         const size_t len = t[i]->present ? t[i]->v.len : 0;
         if (len > UINT32_MAX / 8)
             return LAKE_ETOOBIG;
+        if (i < ETL_PLAY_N_DICT && len > 0) {
+            uint32_t id;
+            const lake_status rc = etl_strdict_put(&w->dict, t[i]->v, &id);
+            if (rc == LAKE_OK) {
+                h.len[i] = id;
+                h.flags |= ETL_PLAY_DICT0 << i;
+                continue;
+            }
+            if (rc != LAKE_ETOOBIG)
+                return rc;
+        }
         h.len[i] = (uint32_t)len;
-        if (t[i]->present)
-            h.flags |= (uint32_t)(ETL_PLAY_PRESENT0 << i);
         total += len;
     }
     const size_t padded = (total + 7) & ~(size_t)7;
@@ -353,6 +363,8 @@ static lake_status spill_play(etl_worker *w,
     memcpy(p, &h, sizeof(h));
     size_t off = sizeof(h);
     for (int i = 0; i < ETL_PLAY_N_STR; i++) {
+        if (h.flags & (ETL_PLAY_DICT0 << i))
+            continue;
         if (h.len[i])
             memcpy(p + off, t[i]->v.ptr, h.len[i]);
         off += h.len[i];
@@ -450,7 +462,7 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
         const lake_file_entry *fe = &c->log_files.files[i];
         const size_t n = strlen(fe->rel_path);
         const bool gz = n > 3 && !strcmp(fe->rel_path + n - 3, ".gz");
-        est += (double)fe->size_bytes * (gz ? 8.0 : 1.0) * 0.6;
+        est += (double)fe->size_bytes * (gz ? 8.0 : 1.0) * 0.35;
     }
     uint32_t h = 1;
     while (h < (1u << 16) && (double)h * (double)target < est)

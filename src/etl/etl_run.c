@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "etl/etl_internal.h"
 #include "etl/etl_spill.h"
+#include "etl/etl_s3.h"
 #include "lake_internal.h"
 
 #define MAX_THREADS 256
@@ -143,6 +144,7 @@ static lake_status workers_new(etl_ctx *c, lake_error *err)
         lake_buf_init(&w->qbuf, c->alloc, 0);
         lake_buf_init(&w->scratch, c->alloc, 0);
         lake_buf_init(&w->cols, c->alloc, 0);
+        etl_strdict_init(&w->dict, c->alloc, ETL_PLAY_DICT_MAX_BYTES);
         lake_buf_init(&w->spill_in, c->alloc, 0);
         lake_buf_init(&w->spill_out, c->alloc, 0);
         etl_arena_init(&w->arena, c->alloc);
@@ -175,6 +177,7 @@ static void workers_free(etl_ctx *c)
         etl_vec_free(&w->songs);
         etl_user_map_free(&w->users);
         etl_vec_free(&w->qext);
+        etl_strdict_free(&w->dict);
         lake_buf_reset(&w->spill_in);
         lake_buf_reset(&w->spill_out);
         etl_vec_free(&w->bufs);
@@ -251,8 +254,11 @@ static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
     LAKE_TRY(lake_list_files(o->log_root, c->alloc, &c->log_files, err));
     if (c->song_files.n_files + c->log_files.n_files >= UINT32_MAX)
         return lake_error_set(err, LAKE_ETOOBIG, "etl: too many input files");
-    LAKE_TRY(etl_store_open_local(o->lake, c->alloc, !o->no_fsync, &c->store,
-                                  err));
+    if (etl_is_s3(o->lake))
+        LAKE_TRY(etl_store_open_s3(o->lake, c->alloc, &c->store, err));
+    else
+        LAKE_TRY(etl_store_open_local(o->lake, c->alloc, !o->no_fsync,
+                                      &c->store, err));
     LAKE_TRY(workers_new(c, err));
     LAKE_TRY(etl_songs_read(c, err));
     LAKE_TRY(etl_logs_read(c, err));
@@ -293,7 +299,14 @@ lake_status lake_etl_run(const lake_etl_opts *opts,
     etl_vec_init(&c.buckets, c.alloc, sizeof(etl_bucket));
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
-    lake_status rc = run(&c, r, err);
+    lake_etl_opts local_opts = *opts; /* s3:// inputs: local copies */
+    char *song_dir = NULL, *log_dir = NULL;
+    c.opts = &local_opts;
+    lake_status rc = etl_s3_localize(&local_opts, &song_dir, &log_dir, err);
+    if (rc == LAKE_OK)
+        rc = run(&c, r, err);
+    etl_s3_input_free(c.alloc, song_dir);
+    etl_s3_input_free(c.alloc, log_dir);
     /* Spill files go first (they may be big), then the staging area. */
     workers_free(&c);
     if (c.store)

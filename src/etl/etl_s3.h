@@ -30,4 +30,11 @@ LAKE_NODISCARD lake_status etl_s3_fetch_input(const char *uri,
                                               char **local_dir,
                                               lake_error *err);
 void etl_s3_input_free(const lake_allocator *alloc, char *local_dir);
+
+/* Replace s3:// roots of @p o by local copies (etl_s3_fetch_input); the
+ * caller frees *song_dir and *log_dir (NULL when the root was local). */
+LAKE_NODISCARD lake_status etl_s3_localize(lake_etl_opts *o,
+                                           char **song_dir,
+                                           char **log_dir,
+                                           lake_error *err);
 #endif

@@ -2,7 +2,9 @@
 /* etl_spill.h - the binary form of a spilled NextSong play and the key
  * of the bucket it goes to. A record is an etl_play_hdr followed by the
  * bytes of its strings (level, location, user_agent, song, artist), padded
- * to 8 bytes; it is read back only by the same process. */
+ * to 8 bytes; level, location and user_agent, which repeat a lot, are
+ * usually ids into the spilling worker's dictionary instead, which halves
+ * the spill. It is read back only by the same process. */
 #ifndef LAKE_ETL_SPILL_H
 #define LAKE_ETL_SPILL_H
 #include "lake_common.h"
@@ -19,7 +21,14 @@ enum {
 };
 
 #define ETL_PLAY_HAS_LENGTH 1u
-#define ETL_PLAY_PRESENT0   2u /* << i: string i present */
+#define ETL_PLAY_DICT0      2u /* << i: len[i] is an id in the spilling
+                                  worker's dictionary, no bytes inline */
+#define ETL_PLAY_WORKER_SHIFT 16 /* flags >> this: the spilling worker */
+/* Strings below this index may go through the dictionary. */
+#define ETL_PLAY_N_DICT 3
+/* Bytes of level, location and user agent a worker keeps as ids; beyond,
+ * new values are spilled inline. */
+#define ETL_PLAY_DICT_MAX_BYTES (16u * 1024 * 1024)
 
 typedef struct etl_play_hdr {
     int64_t ts, user_id, session_id, item;

@@ -70,6 +70,93 @@ char *etl_arena_dup(etl_arena *a, const char *p, size_t n)
     return dst;
 }
 
+void etl_strdict_init(etl_strdict *d,
+                      const lake_allocator *alloc,
+                      size_t max_bytes)
+{
+    etl_arena_init(&d->arena, alloc);
+    etl_vec_init(&d->views, alloc, sizeof(lake_strview));
+    d->slot = NULL;
+    d->n_slots = 0;
+    d->bytes = 0;
+    d->max_bytes = max_bytes;
+}
+
+void etl_strdict_free(etl_strdict *d)
+{
+    lake_free(d->views.alloc, d->slot);
+    d->slot = NULL;
+    d->n_slots = 0;
+    etl_vec_free(&d->views);
+    etl_arena_free(&d->arena);
+}
+
+static uint64_t hash_str(const char *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        h = (h ^ k) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t k = 0;
+    if (n)
+        memcpy(&k, p, n);
+    h = (h ^ k) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+lake_status etl_strdict_put(etl_strdict *d, lake_strview s, uint32_t *id)
+{
+    if ((d->views.n + 1) * 2 > d->n_slots) {
+        if (d->views.n >= UINT32_MAX / 4)
+            return LAKE_ETOOBIG;
+        const size_t n = d->n_slots ? d->n_slots * 2 : 256;
+        uint32_t *slot = lake_calloc(d->views.alloc, n, sizeof(*slot));
+        if (!slot)
+            return LAKE_ENOMEM;
+        const lake_strview *v = (const lake_strview *)(void *)d->views.data;
+        for (size_t i = 0; i < d->views.n; i++) {
+            size_t h = (size_t)hash_str(v[i].ptr, v[i].len) & (n - 1);
+            while (slot[h])
+                h = (h + 1) & (n - 1);
+            slot[h] = (uint32_t)(i + 1);
+        }
+        lake_free(d->views.alloc, d->slot);
+        d->slot = slot;
+        d->n_slots = n;
+    }
+    size_t h = (size_t)hash_str(s.ptr, s.len) & (d->n_slots - 1);
+    const lake_strview *v = (const lake_strview *)(void *)d->views.data;
+    while (d->slot[h]) {
+        const lake_strview *e = &v[d->slot[h] - 1];
+        if (e->len == s.len && !memcmp(e->ptr, s.ptr, s.len)) {
+            *id = d->slot[h] - 1;
+            return LAKE_OK;
+        }
+        h = (h + 1) & (d->n_slots - 1);
+    }
+    if (d->bytes + s.len > d->max_bytes)
+        return LAKE_ETOOBIG;
+    lake_strview *e = etl_vec_push(&d->views);
+    if (!e)
+        return LAKE_ENOMEM;
+    e->ptr = etl_arena_dup(&d->arena, s.ptr, s.len);
+    if (!e->ptr) {
+        d->views.n--;
+        return LAKE_ENOMEM;
+    }
+    e->len = s.len;
+    d->bytes += s.len;
+    d->slot[h] = (uint32_t)d->views.n;
+    *id = (uint32_t)(d->views.n - 1);
+    return LAKE_OK;
+}
+
 void etl_vec_init(etl_vec *v, const lake_allocator *alloc, size_t item)
 {
     v->data = NULL;

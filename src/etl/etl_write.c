@@ -196,14 +196,21 @@ static lake_status load_bucket(etl_worker *w,
 }
 
 /* A string of a spilled play; NULL (valid 0) when absent or empty. */
-static uint8_t play_str(const char *rec,
+static uint8_t play_str(const etl_ctx *c,
+                        const char *rec,
                         const etl_play_hdr *h,
                         int i,
                         lake_strview *out)
 {
+    if (h->flags & (ETL_PLAY_DICT0 << i)) {
+        const etl_worker *w = &c->workers[h->flags >> ETL_PLAY_WORKER_SHIFT];
+        *out = etl_strdict_get(&w->dict, h->len[i]);
+        return 1;
+    }
     size_t off = sizeof(*h);
     for (int k = 0; k < i; k++)
-        off += h->len[k];
+        if (!(h->flags & (ETL_PLAY_DICT0 << k)))
+            off += h->len[k];
     out->ptr = rec + off;
     out->len = h->len[i];
     return h->len[i] > 0;
@@ -268,13 +275,14 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
         start[i] = h.ts * 1000;
         uid[i] = h.user_id;
         sid[i] = h.session_id;
-        v_level[i] = play_str(rec, &h, ETL_PLAY_STR_LEVEL, &level[i]);
+        v_level[i] = play_str(c, rec, &h, ETL_PLAY_STR_LEVEL, &level[i]);
         v_location[i] =
-            play_str(rec, &h, ETL_PLAY_STR_LOCATION, &location[i]);
-        v_agent[i] = play_str(rec, &h, ETL_PLAY_STR_USER_AGENT, &agent[i]);
+            play_str(c, rec, &h, ETL_PLAY_STR_LOCATION, &location[i]);
+        v_agent[i] =
+            play_str(c, rec, &h, ETL_PLAY_STR_USER_AGENT, &agent[i]);
         lake_strview song, artist;
-        play_str(rec, &h, ETL_PLAY_STR_SONG, &song);
-        play_str(rec, &h, ETL_PLAY_STR_ARTIST, &artist);
+        play_str(c, rec, &h, ETL_PLAY_STR_SONG, &song);
+        play_str(c, rec, &h, ETL_PLAY_STR_ARTIST, &artist);
         v_match[i] = 0;
         song_id[i] = (lake_strview){"", 0};
         artist_id[i] = (lake_strview){"", 0};

@@ -122,6 +122,66 @@ static void test_etl_parts__arena_and_vec(void **state)
     etl_vec_free(&v);
 }
 
+static void test_etl_parts__strdict(void **state)
+{
+    (void)state;
+    etl_strdict d;
+    etl_strdict_init(&d, NULL, 64);
+    uint32_t a, b, c;
+    assert_int_equal(etl_strdict_put(&d, (lake_strview){"free", 4}, &a),
+                     LAKE_OK);
+    assert_int_equal(etl_strdict_put(&d, (lake_strview){"paid", 4}, &b),
+                     LAKE_OK);
+    assert_int_equal(etl_strdict_put(&d, (lake_strview){"free", 4}, &c),
+                     LAKE_OK);
+    assert_int_equal(a, c);
+    assert_int_not_equal(a, b);
+    lake_strview v = etl_strdict_get(&d, b);
+    assert_int_equal(v.len, 4);
+    assert_memory_equal(v.ptr, "paid", 4);
+    /* many distinct values: rehashing keeps every id */
+    char key[32];
+    uint32_t ids[1000];
+    etl_strdict_free(&d);
+    etl_strdict_init(&d, NULL, 1 << 20);
+    for (int i = 0; i < 1000; i++) {
+        const int n = snprintf(key, sizeof(key), "Mozilla/%d.0 (X11)", i);
+        assert_int_equal(
+            etl_strdict_put(&d, (lake_strview){key, (size_t)n}, &ids[i]),
+            LAKE_OK);
+    }
+    for (int i = 0; i < 1000; i++) {
+        const int n = snprintf(key, sizeof(key), "Mozilla/%d.0 (X11)", i);
+        v = etl_strdict_get(&d, ids[i]);
+        assert_int_equal(v.len, (size_t)n);
+        assert_memory_equal(v.ptr, key, (size_t)n);
+        assert_int_equal(
+            etl_strdict_put(&d, (lake_strview){key, (size_t)n}, &c), LAKE_OK);
+        assert_int_equal(c, ids[i]);
+    }
+    etl_strdict_free(&d);
+    /* full: known values still found, new ones refused */
+    etl_strdict_init(&d, NULL, 8);
+    assert_int_equal(etl_strdict_put(&d, (lake_strview){"12345678", 8}, &a),
+                     LAKE_OK);
+    assert_int_equal(etl_strdict_put(&d, (lake_strview){"x", 1}, &b),
+                     LAKE_ETOOBIG);
+    assert_int_equal(etl_strdict_put(&d, (lake_strview){"12345678", 8}, &b),
+                     LAKE_OK);
+    assert_int_equal(a, b);
+    etl_strdict_free(&d);
+    /* out of memory: ENOMEM, nothing leaks */
+    for (int64_t n = 0; n < 3; n++) {
+        lake_failing_alloc fa;
+        lake_failing_alloc_init(&fa, n);
+        etl_strdict_init(&d, &fa.base, 64);
+        assert_int_equal(etl_strdict_put(&d, (lake_strview){"x", 1}, &a),
+                         LAKE_ENOMEM);
+        etl_strdict_free(&d);
+        assert_int_equal(fa.n_live, 0);
+    }
+}
+
 static void test_etl_parts__join_path(void **state)
 {
     (void)state;
@@ -370,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_etl_parts__escape_invalid_utf8),
         cmocka_unit_test(test_etl_parts__escape_oom),
         cmocka_unit_test(test_etl_parts__arena_and_vec),
+        cmocka_unit_test(test_etl_parts__strdict),
         cmocka_unit_test(test_etl_parts__join_path),
         cmocka_unit_test(test_etl_parts__store_publish_and_rollback),
         cmocka_unit_test(test_etl_parts__store_errors),
