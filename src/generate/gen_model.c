@@ -784,13 +784,13 @@ static uint8_t next_page(sim *s, uint8_t prev)
         uint8_t page;
         double free_w, paid_w;
     } tr[] = {
-        {LAKE_GEN_NEXTSONG, 84.0, 88.0},  {LAKE_GEN_HOME, 3.2, 3.0},
+        {LAKE_GEN_NEXTSONG, 87.0, 91.0},  {LAKE_GEN_HOME, 3.2, 3.0},
         {LAKE_GEN_THUMBS_UP, 3.6, 4.6},   {LAKE_GEN_ADD_PLAYLIST, 1.8, 2.4},
         {LAKE_GEN_ADD_FRIEND, 1.3, 1.5},  {LAKE_GEN_THUMBS_DOWN, 0.9, 0.9},
         {LAKE_GEN_ROLL_ADVERT, 4.5, 0.0}, {LAKE_GEN_SETTINGS, 0.5, 0.5},
         {LAKE_GEN_HELP, 0.5, 0.5},        {LAKE_GEN_ABOUT, 0.3, 0.3},
         {LAKE_GEN_UPGRADE, 0.9, 0.0},     {LAKE_GEN_DOWNGRADE, 0.0, 0.8},
-        {LAKE_GEN_LOGOUT, 1.1, 1.1},      {LAKE_GEN_ERROR, 0.1, 0.1},
+        {LAKE_GEN_LOGOUT, 1.5, 1.5},      {LAKE_GEN_ERROR, 0.1, 0.1},
     };
     double total = 0;
     for (size_t i = 0; i < LAKE_ARRAY_LEN(tr); i++)
@@ -817,7 +817,7 @@ static lake_status run_session(sim *s)
     /* A per-session appetite: many short sessions, some long ones. */
     const double p_end = lake_gen_unif(&s->r) < 0.55 ? 0.5 : 0.065;
     if (!user->logged_in) {
-        if (lake_gen_unif(&s->r) < 0.6) {
+        if (lake_gen_unif(&s->r) < 0.8) {
             LAKE_TRY(emit(s, LAKE_GEN_HOME, 0));
             s->ts += think_ms(s);
         }
@@ -850,7 +850,7 @@ static lake_status run_session(sim *s)
         } else if (page == LAKE_GEN_LOGOUT) {
             LAKE_TRY(emit(s, LAKE_GEN_LOGOUT, 0));
             user->logged_in = false;
-            if (lake_gen_unif(&s->r) < 0.7) {
+            if (lake_gen_unif(&s->r) < 0.85) {
                 s->ts += think_ms(s);
                 LAKE_TRY(emit(s, LAKE_GEN_HOME, 0));
             }
