@@ -5,6 +5,7 @@ fault-injecting proxy. Every run of the client is checked for the canary
 secrets: they must never appear in anything it prints."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -135,7 +136,10 @@ def test_s3_list_pagination_and_odd_keys(tool: Path, s3_server: Server,
                                          bucket: str, tmp_path: Path) -> None:
     keys = ["odd/a b.json", "odd/ü/é.json", "odd/x+y.json", "odd/p%20q.json",
             "odd/amp&lt;.json", "odd/tilde~=?*.json", "odd/日本/曲.json",
-            "odd/'quote\".json", "odd/plain.json"]
+            "odd/'quote\".json", "odd/plain.json",
+            # a key after a common prefix (Contents and CommonPrefixes come
+            # as two sorted runs: each must be deduplicated on its own)
+            "odd/b/c.json", "odd/zzz.json"]
     for i, k in enumerate(keys):
         f = tmp_path / f"{i}.txt"
         f.write_text(k)
@@ -345,6 +349,65 @@ def test_s3_complete_error_body_fails_and_aborts(tool: Path,
     assert uploads(tool, s3_server, bucket) == []
     assert run(tool, s3_server.endpoint, "ls", bucket,
                "mp/never").stdout == ""
+
+
+# ---- the ETL from S3 to S3 ----
+
+SAMPLE = ROOT.parent / "shared" / "data" / "sparkify-sample"
+
+
+def lake_keys(tool: Path, s3: Server, bucket: str, prefix: str) -> list[str]:
+    out = run(tool, s3.endpoint, "ls", bucket, prefix).stdout
+    return [line.split("\t", 1)[1] for line in out.splitlines()]
+
+
+def etl(sparkify: Path, endpoint: str, *args: str,
+        ok: bool = True) -> subprocess.CompletedProcess[str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    e.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID=KEY_ID,
+             AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="us-east-1",
+             HOME=str(ROOT / "nonexistent-home"))
+    r = subprocess.run([str(sparkify), "etl", *args], env=e,
+                       capture_output=True, text=True, check=False,
+                       timeout=300)
+    OUTPUTS.extend([r.stdout, r.stderr])
+    assert (r.returncode == 0) == ok, r.stderr
+    return r
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="shared sample data missing")
+def test_s3_etl_s3_to_s3(tool: Path, sparkify: Path, s3_server: Server,
+                         bucket: str, tmp_path: Path) -> None:
+    files = [p for p in SAMPLE.rglob("*") if p.is_file()]
+    for p in files:
+        run(tool, s3_server.endpoint, "put", bucket,
+            f"in/{p.relative_to(SAMPLE)}", str(p))
+    local = tmp_path / "lake"
+    etl(sparkify, s3_server.endpoint, str(SAMPLE), str(local))
+    etl(sparkify, s3_server.endpoint, f"s3://{bucket}/in/",
+        f"s3://{bucket}/out/")
+    first = lake_keys(tool, s3_server, bucket, "out/")
+    want = sorted(str(p.relative_to(local)) for p in local.rglob("*")
+                  if p.is_file())
+    # Same files as the local lake, data files named with the run id.
+    assert len(first) == len(want)
+    assert all(k.endswith("/_SUCCESS") or "-20" in k for k in first
+               if k != "out/_sparkify_report.json")
+    report = json.loads(run(tool, s3_server.endpoint, "get", bucket,
+                            "out/_sparkify_report.json").stdout)
+    local_report = json.loads((local / "_sparkify_report.json").read_text())
+    for k in ("rows", "matched_plays", "quarantined", "song_files",
+              "log_files"):
+        assert report[k] == local_report[k]
+    # A second run replaces the first one's files, and leaves no upload.
+    etl(sparkify, s3_server.endpoint, f"s3://{bucket}/in/",
+        f"s3://{bucket}/out/")
+    second = lake_keys(tool, s3_server, bucket, "out/")
+    assert len(second) == len(first)
+    data1 = {k for k in first if not k.endswith("_SUCCESS")}
+    data2 = {k for k in second if not k.endswith("_SUCCESS")}
+    assert not (data1 - {"out/_sparkify_report.json"}) & data2
+    assert uploads(tool, s3_server, bucket) == []
 
 
 # ---- last: nothing the client printed holds a secret ----

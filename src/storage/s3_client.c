@@ -919,9 +919,10 @@ static lake_status list_upload_pages(lake_s3_client *c,
 typedef struct list_job {
     char *prefix;   /* owned */
     char *token;    /* owned; NULL before the first page */
-    char *last_key; /* owned: where to resume (last key, or last
-                       prefix + PAST_PREFIX), or NULL */
-    char *last_raw; /* owned: the last key or prefix as listed */
+    char *last_key;    /* owned: the last key taken, or NULL */
+    char *last_prefix; /* owned: the last common prefix taken, or NULL */
+    char *resume;      /* owned: start-after value: the greater of
+                          last_key and last_prefix + PAST_PREFIX */
     bool start_after;
     bool in_flight;
     bool done;
@@ -970,7 +971,8 @@ static void free_jobs(list_state *st)
         lake_free(st->c->alloc, st->jobs[i].prefix);
         lake_free(st->c->alloc, st->jobs[i].token);
         lake_free(st->c->alloc, st->jobs[i].last_key);
-        lake_free(st->c->alloc, st->jobs[i].last_raw);
+        lake_free(st->c->alloc, st->jobs[i].last_prefix);
+        lake_free(st->c->alloc, st->jobs[i].resume);
     }
     lake_free(st->c->alloc, st->jobs);
     st->jobs = NULL;
@@ -1002,8 +1004,8 @@ static lake_status list_next(void *ctx,
             req->params[np++] = (lake_s3_param){"prefix", j->prefix};
         if (st->delimiter)
             req->params[np++] = (lake_s3_param){"delimiter", st->delimiter};
-        if (j->start_after && j->last_key)
-            req->params[np++] = (lake_s3_param){"start-after", j->last_key};
+        if (j->start_after && j->resume)
+            req->params[np++] = (lake_s3_param){"start-after", j->resume};
         else if (j->token)
             req->params[np++] =
                 (lake_s3_param){"continuation-token", j->token};
@@ -1013,8 +1015,9 @@ static lake_status list_next(void *ctx,
     return LAKE_OK;
 }
 
-/* Remember @p raw as the job's last entry; a prefix resumes past its
- * keys. */
+/* Remember @p raw as the job's last key or last prefix, and where a
+ * start-after would resume: past both. Contents and CommonPrefixes come
+ * as two sorted runs, so each kind is compared with its own last. */
 static lake_status set_last(list_state *st,
                             list_job *j,
                             const char *raw,
@@ -1022,17 +1025,24 @@ static lake_status set_last(list_state *st,
                             lake_error *err)
 {
     const lake_allocator *a = st->c->alloc;
-    lake_free(a, j->last_key);
-    lake_free(a, j->last_raw);
-    j->last_raw = lake_strdup(a, raw);
-    const size_t n = strlen(raw);
-    j->last_key = lake_malloc(a, n + 5);
-    if (!j->last_raw || !j->last_key)
+    char **last = is_prefix ? &j->last_prefix : &j->last_key;
+    lake_free(a, *last);
+    *last = lake_strdup(a, raw);
+    if (!*last)
         return lake_error_oom(err, "s3");
-    memcpy(j->last_key, raw, n);
-    if (is_prefix)
-        memcpy(j->last_key + n, PAST_PREFIX, 4);
-    j->last_key[n + (is_prefix ? 4 : 0)] = '\0';
+    const size_t nk = j->last_key ? strlen(j->last_key) : 0;
+    const size_t np = j->last_prefix ? strlen(j->last_prefix) : 0;
+    lake_free(a, j->resume);
+    j->resume = lake_malloc(a, LAKE_MAX(nk, np + 4) + 1);
+    if (!j->resume)
+        return lake_error_oom(err, "s3");
+    j->resume[0] = '\0';
+    if (j->last_prefix) {
+        memcpy(j->resume, j->last_prefix, np);
+        memcpy(j->resume + np, PAST_PREFIX, 5);
+    }
+    if (j->last_key && strcmp(j->last_key, j->resume) > 0)
+        memcpy(j->resume, j->last_key, nk + 1);
     return LAKE_OK;
 }
 
@@ -1048,7 +1058,7 @@ static lake_status keep_prefix(list_state *st,
     if (decode && lake_s3_uri_decode(e->key, &len) != LAKE_OK)
         return lake_error_set(err, LAKE_EPARSE,
                               "s3: listing: bad URL encoding in a prefix");
-    if (j->last_key && strcmp(e->key, j->last_key) <= 0)
+    if (j->last_prefix && strcmp(e->key, j->last_prefix) <= 0)
         return LAKE_OK; /* seen already */
     LAKE_TRY(set_last(st, j, e->key, true, err));
     *kept = true;
@@ -1114,14 +1124,16 @@ static lake_status list_done(void *ctx, lake_s3_req *req, lake_error *err)
         if (!x.is_truncated) {
             j->done = true;
         } else if (n_new < n_entries) {
-            if (j->start_after || n_new == 0 || !j->last_key)
+            if (j->start_after || n_new == 0 || !j->resume)
                 rc = lake_error_set(err, LAKE_EREMOTE,
                                     "s3: listing s3://%s/%s: the server's "
                                     "pages do not advance",
                                     st->bucket, j->prefix);
             j->start_after = true;
-        } else if (j->token && x.url_encoded && j->last_raw &&
-                   token_is_last_key(j->token, j->last_raw)) {
+        } else if (j->token && x.url_encoded &&
+                   ((j->last_key && token_is_last_key(j->token, j->last_key)) ||
+                    (j->last_prefix &&
+                     token_is_last_key(j->token, j->last_prefix)))) {
             j->start_after = true;
         } else if (!j->token && !j->start_after) {
             rc = lake_error_set(err, LAKE_EPARSE,

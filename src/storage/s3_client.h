@@ -109,6 +109,16 @@ void lake_s3_req_release(lake_s3_req *req);
 /* The client's allocator. */
 const lake_allocator *lake_s3_client_alloc(const lake_s3_client *c);
 
+/* lake_output_open_s3() that takes @p c: the output frees the client
+ * (also on failure), so that each thread's output has its own client. */
+LAKE_NODISCARD lake_status
+lake_output_open_s3_take(lake_s3_client *c,
+                         const char *bucket,
+                         const char *key,
+                         const lake_s3_output_opts *opts,
+                         lake_output **out,
+                         lake_error *err);
+
 /* Upload parts etc. for the output (s3_output.c). */
 LAKE_NODISCARD lake_status lake_s3_start_upload(lake_s3_client *c,
                                                 const char *bucket,

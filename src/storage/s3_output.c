@@ -37,6 +37,7 @@ typedef struct s3_output {
     int n_sent;       /* parts already uploaded */
     part_tag *tags;   /* ETags of the uploaded parts, by number - 1 */
     size_t cap_tags;
+    bool owns_client; /* free the client with the output */
 } s3_output;
 
 static lake_status abort_upload(s3_output *s)
@@ -242,6 +243,8 @@ static void s3_destroy(lake_output *o)
     lake_free(a, s->bucket);
     lake_free(a, s->key);
     lake_free(a, s->name);
+    if (s->owns_client)
+        lake_s3_client_free(s->client);
     lake_free(a, s);
 }
 
@@ -288,5 +291,22 @@ lake_status lake_output_open_s3(lake_s3_client *c,
     snprintf(s->name, name_len, "s3://%s/%s", bucket, key);
     s->base.name = s->name;
     *out = &s->base;
+    return LAKE_OK;
+}
+
+lake_status lake_output_open_s3_take(lake_s3_client *c,
+                                     const char *bucket,
+                                     const char *key,
+                                     const lake_s3_output_opts *opts,
+                                     lake_output **out,
+                                     lake_error *err)
+{
+    const lake_status rc = lake_output_open_s3(c, bucket, key, opts, out,
+                                               err);
+    if (rc != LAKE_OK) {
+        lake_s3_client_free(c);
+        return rc;
+    }
+    ((s3_output *)*out)->owns_client = true;
     return LAKE_OK;
 }
