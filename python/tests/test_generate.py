@@ -444,3 +444,23 @@ def test_readers_infer_the_real_schema(month: Path) -> None:
     assert dict(gen["log_data"])["userId"] == "VARCHAR"
     if SAMPLE.exists():
         assert gen == inferred_schema(SAMPLE)
+
+
+def test_cli_help_and_usage_errors(sparkify: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(sparkify), "generate", *args],
+                              capture_output=True, text=True, check=False)
+
+    r = run("--help")
+    assert r.returncode == 0 and "--match-rate" in r.stdout
+    for bad in (["--users", "0", str(tmp_path / "a")],
+                ["--dirty", "1.5", str(tmp_path / "b")],
+                ["--start", "2018-13-01", str(tmp_path / "c")],
+                ["--frobnicate", str(tmp_path / "d")],
+                []):
+        r = run(*bad)
+        assert r.returncode == 2, bad
+        assert r.stderr.startswith("sparkify generate:"), r.stderr
+    generate(sparkify, tmp_path / "e", "--users", "2", "--days", "1")
+    r = run(str(tmp_path / "e"))  # an existing tree is never overwritten
+    assert r.returncode == 2 and "already holds" in r.stderr
