@@ -51,6 +51,10 @@
  *   {}[],:" or the end, else it is invalid_json (`123abc` is one bad
  *   token, not 123 then abc).
  * - Nesting deeper than 1024 arrays/objects is invalid_json.
+ * - Cost: a record that opens a container and never closes it is scanned
+ *   until the scanner fails, possibly many lines on; since nesting is
+ *   capped, a hostile file can cost O(bytes x 1024 lines) but no more.
+ *   Real files, where bad records are single bad lines, stay linear.
  * - line is the 1-based line of the record's first byte.
  * - Text fields: a string (unescaped), or a number kept as its literal
  *   text. Required song_id and artist_id that are absent, null or "" are

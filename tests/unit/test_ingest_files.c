@@ -151,6 +151,15 @@ static void test_ingest_files__list_empty_and_errors(void **state)
     assert_non_null(strstr(err.message, "No such file"));
     assert_int_equal(l.n_files, 0);
 
+    /* Only names below the root are filtered: a root named _x works. */
+    mkdir_p("t2/_root/.h");
+    write_text("t2/_root/a.json", "{}");
+    write_text("t2/_root/.h/b.json", "{}");
+    path_of(root, sizeof(root), "t2/_root");
+    assert_int_equal(lake_list_files(root, NULL, &l, &err), LAKE_OK);
+    assert_string_equal(render(&l), "a.json\n");
+    lake_file_list_free(&l);
+
     write_text("t2/file.json", "{}");
     path_of(root, sizeof(root), "t2/file.json");
     assert_int_equal(lake_list_files(root, NULL, &l, &err), LAKE_EINVAL);
