@@ -180,6 +180,7 @@ typedef struct etl_ctx {
     lake_song_index *index;
     /* logs phase */
     uint32_t hash_slots;     /* H: hash slots per (year, month) */
+    size_t spill_flush_bytes; /* a worker flushes its plays beyond */
     etl_user **users;        /* the users table, user_id order */
     size_t n_users;
     etl_user_map user_all;

@@ -19,8 +19,10 @@
 #include "etl/etl_spill.h"
 #include "lake_internal.h"
 
-/* Flush a worker's bucket buffers to its spill file beyond this. */
-#define SPILL_FLUSH_BYTES (8 * 1024 * 1024)
+/* Flush a worker's buffered plays to its spill file beyond this (a
+ * quarter of a bucket, within these bounds). */
+#define SPILL_FLUSH_MAX_BYTES ((size_t)8 * 1024 * 1024)
+#define SPILL_FLUSH_MIN_BYTES ((size_t)64 * 1024)
 
 /* ---- user map ---- */
 
@@ -406,7 +408,7 @@ static lake_status read_one(etl_worker *w, uint32_t log_idx)
         if (rc == LAKE_OK && rec.has_user && rec.page.present &&
             rec.page.v.len == 8 && !memcmp(rec.page.v.ptr, "NextSong", 8)) {
             rc = spill_play(w, &rec, log_idx, i);
-            if (rc == LAKE_OK && w->spill_in.len >= SPILL_FLUSH_BYTES)
+            if (rc == LAKE_OK && w->spill_in.len >= c->spill_flush_bytes)
                 LAKE_TRY(etl_spill_flush(w, &w->err));
         }
         if (rc != LAKE_OK)
@@ -468,6 +470,8 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
     while (h < (1u << 16) && (double)h * (double)target < est)
         h *= 2;
     c->hash_slots = h;
+    c->spill_flush_bytes = LAKE_MIN(LAKE_MAX(target / 4, SPILL_FLUSH_MIN_BYTES),
+                                    SPILL_FLUSH_MAX_BYTES);
 
     LAKE_TRY(etl_parallel(c, "logs", logs_task, err));
 

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,6 +595,119 @@ static void test_etl_engine__empty_input(void **state)
     assert_true(r.threads >= 1);
 }
 
+/* ---- bounded memory ---- */
+
+/* An allocator that tracks the peak of live bytes. */
+typedef struct peak_alloc {
+    lake_allocator base;
+    _Atomic int64_t live, peak;
+} peak_alloc;
+
+static void peak_note(peak_alloc *pa, int64_t delta)
+{
+    const int64_t now = atomic_fetch_add(&pa->live, delta) + delta;
+    int64_t p = atomic_load(&pa->peak);
+    while (now > p && !atomic_compare_exchange_weak(&pa->peak, &p, now))
+        ;
+}
+
+static void *peak_malloc(void *ctx, size_t size)
+{
+    size_t *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    p[0] = size;
+    peak_note(ctx, (int64_t)size);
+    return p + 2;
+}
+
+static void *peak_realloc(void *ctx, void *ptr, size_t old, size_t size)
+{
+    (void)old;
+    size_t *b = (size_t *)ptr - 2;
+    const size_t was = b[0];
+    size_t *p = realloc(b, size + 16);
+    if (!p)
+        return NULL;
+    p[0] = size;
+    peak_note(ctx, (int64_t)size - (int64_t)was);
+    return p + 2;
+}
+
+static void peak_free(void *ctx, void *ptr)
+{
+    if (!ptr)
+        return;
+    size_t *b = (size_t *)ptr - 2;
+    peak_note(ctx, -(int64_t)b[0]);
+    free(b);
+}
+
+/* @p days files of @p per_day NextSong events of 40 users. */
+static void write_logs(const char *dir, int days, int per_day)
+{
+    assert_int_equal(mkdir(dir, 0777), 0);
+    for (int d = 0; d < days; d++) {
+        char path[700];
+        snprintf(path, sizeof(path), "%s/2018-11-%02d-events.json", dir,
+                 d + 1);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int k = 0; k < per_day; k++)
+            fprintf(f,
+                    "{\"artist\":\"Artist %d\",\"firstName\":\"A\","
+                    "\"itemInSession\":%d,\"lastName\":\"B\","
+                    "\"length\":%d.5,\"level\":\"free\","
+                    "\"location\":\"Town %d\",\"page\":\"NextSong\","
+                    "\"sessionId\":%d,\"song\":\"Song %d\","
+                    "\"ts\":%lld,\"userAgent\":\"Mozilla/5.0 (X11; "
+                    "Linux x86_64) Gecko Firefox\",\"userId\":\"%d\"}\n",
+                    k % 97, k % 50, 100 + k % 300, k % 40, d * 1000 + k / 50,
+                    k % 300, 1541030400000LL + d * 86400000LL + k * 1000LL,
+                    k % 40 + 1);
+        fclose(f);
+    }
+}
+
+static int64_t peak_of_run(const char *logs, const char *lake)
+{
+    peak_alloc pa;
+    pa.base.malloc = peak_malloc;
+    pa.base.realloc = peak_realloc;
+    pa.base.free = peak_free;
+    pa.base.ctx = &pa;
+    atomic_init(&pa.live, 0);
+    atomic_init(&pa.peak, 0);
+    lake_etl_opts o = basic_opts(lake, 2);
+    o.song_root = small_songs;
+    o.log_root = logs;
+    o.alloc = &pa.base;
+    o.bucket_bytes = 256 * 1024;
+    lake_etl_report r;
+    run_ok(&o, &r);
+    assert_int_equal(atomic_load(&pa.live), 0);
+    return atomic_load(&pa.peak);
+}
+
+/* Peak memory stays flat when the log volume doubles (more days of the
+ * same users): it is bounded by buckets, buffers and dimensions. */
+static void test_etl_engine__memory_flat_as_logs_double(void **state)
+{
+    (void)state;
+    char l1[512], l2[512], k1[512], k2[512];
+    snprintf(l1, sizeof(l1), "%s/logs-8", tmpdir);
+    snprintf(l2, sizeof(l2), "%s/logs-16", tmpdir);
+    lake_path(k1, sizeof(k1), "mem8");
+    lake_path(k2, sizeof(k2), "mem16");
+    write_logs(l1, 8, 4000);
+    write_logs(l2, 16, 4000);
+    const int64_t p1 = peak_of_run(l1, k1);
+    const int64_t p2 = peak_of_run(l2, k2);
+    print_message("peak live bytes: %lld for 8 days, %lld for 16 days\n",
+                  (long long)p1, (long long)p2);
+    assert_true(p2 <= p1 + p1 / 10);
+}
+
 /* OOM sweep: fail allocation N for every N until the run succeeds. Each
  * failure is LAKE_ENOMEM, leaks nothing and leaves the previous lake. */
 static void test_etl_engine__oom_sweep(void **state)
@@ -676,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_etl_engine__progress),
         cmocka_unit_test(test_etl_engine__report_json),
         cmocka_unit_test(test_etl_engine__empty_input),
+        cmocka_unit_test(test_etl_engine__memory_flat_as_logs_double),
         cmocka_unit_test(test_etl_engine__oom_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
