@@ -291,3 +291,98 @@ def test_spark_reads_exact_values(tables: list[Table], spark: Any) -> None:
         for j, col in enumerate(t.columns):
             got = [_norm_got(col["type"], r[j]) for r in rows]
             _check_column(t, j, got, "spark")
+
+
+# Predicates that readers answer with the footer and page statistics and the
+# dictionary (row-group pruning): a wrong bound drops rows (NOTES.md §5).
+FILTER_SEEDS = (3, 4, 5, 6, 7, 8)
+
+
+def _probes(t: Table, j: int, bounds_only: bool = False) -> list[tuple[str, Any, int]]:
+    """(operator, value, expected count) triples for column j: = at the
+    minimum, maximum and a middle value, and >= and <= at each; with
+    bounds_only, = and <= at the minimum and = and >= at the maximum."""
+    kind = t.columns[j]["type"]
+    vals = [v for v in t.expected(j) if v is not None and v != "nan"]
+    if not vals:
+        return []
+    if kind == "double":
+        fl = [struct.unpack("<d", struct.pack("<Q", v[1]))[0] for v in vals]
+        picks = {min(fl), max(fl), fl[len(fl) // 2]}
+        if 0.0 in fl:
+            picks.add(0.0)
+        # Equality only: NaN ordering differs between engines.
+        return [("=", x, sum(1 for y in fl if y == x)) for x in sorted(picks)]
+    ordered = sorted(vals)
+    lo, hi = ordered[0], ordered[-1]
+    if bounds_only:
+        return [
+            ("=", lo, vals.count(lo)),
+            ("<=", lo, vals.count(lo)),
+            ("=", hi, vals.count(hi)),
+            (">=", hi, vals.count(hi)),
+        ]
+    picks = {lo, hi, ordered[len(ordered) // 2]}
+    out: list[tuple[str, Any, int]] = []
+    for x in sorted(picks):
+        out.append(("=", x, sum(1 for y in vals if y == x)))
+        out.append((">=", x, sum(1 for y in vals if y >= x)))
+        out.append(("<=", x, sum(1 for y in vals if y <= x)))
+    return out
+
+
+def _sql_literal(kind: str, x: Any) -> str:
+    if kind == "string":
+        return "'" + x.decode("utf-8").replace("'", "''") + "'"
+    if kind == "timestamp":
+        return f"make_timestamp({x}::BIGINT)::TIMESTAMPTZ"
+    if kind == "double":
+        return f"'{float(x)!r}'::DOUBLE"  # 'inf', '-0.0' parse as text
+    return str(x)
+
+
+def test_duckdb_filters_agree_with_the_data(tables: list[Table]) -> None:
+    con = duckdb.connect()
+    con.sql("SET TimeZone = 'UTC'")
+    for seed in FILTER_SEEDS:
+        t = tables[seed]
+        for j, col in enumerate(t.columns):
+            for op, x, want in _probes(t, j):
+                lit = _sql_literal(col["type"], x)
+                got = con.sql(
+                    f"SELECT count(*) FROM read_parquet('{t.path}') "
+                    f'WHERE "{col["name"]}" {op} {lit}'
+                ).fetchall()
+                assert got[0][0] == want, (
+                    f"{t.path.name} {col['name']} {op} {lit}"
+                )
+
+
+def test_spark_filters_agree_with_the_data(tables: list[Table], spark: Any) -> None:
+    # One UNION ALL query per file: each branch is its own filtered scan
+    # (with Parquet pushdown), and one Spark job answers them all.
+    for seed in (4,):  # every type and its extremes; a Spark job is slow
+        t = tables[seed]
+        view = f"pq_filter_{seed}"
+        spark.read.parquet(str(t.path)).createOrReplaceTempView(view)
+        branches, wants = [], []
+        for j, col in enumerate(t.columns):
+            for op, x, want in _probes(t, j, bounds_only=True):
+                if col["type"] == "string":
+                    text = x.decode("utf-8").replace("\\", "\\\\").replace("'", "\\'")
+                    lit = f"'{text}'"
+                elif col["type"] == "timestamp":
+                    lit = f"timestamp_micros({x})"
+                elif col["type"] == "double":
+                    lit = f"CAST('{float(x)!r}' AS DOUBLE)"
+                else:
+                    lit = f"{x}L" if col["type"] == "int64" else str(x)
+                branches.append(
+                    f"SELECT {len(wants)} AS probe, count(*) AS n FROM {view} "
+                    f"WHERE `{col['name']}` {op} {lit}"
+                )
+                wants.append((f"{col['name']} {op} {lit}", want))
+        rows = spark.sql(" UNION ALL ".join(branches)).collect()
+        got = {r["probe"]: r["n"] for r in rows}
+        for k, (what, want) in enumerate(wants):
+            assert got[k] == want, f"{t.path.name} {what}"
