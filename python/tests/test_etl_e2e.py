@@ -435,4 +435,4 @@ def test_sigkill_never_breaks_the_lake(sparkify: Path, tmp_path: Path) -> None:
             assert r.returncode == 0, r.stderr
             assert lake_state(out) == want
             assert not [x for x in os.listdir(out) if x.startswith(".sparkify")]
-    assert hit >= kills // 2  # most kills landed inside a run
+    assert hit >= kills // 4  # kills landed inside runs, not only after
