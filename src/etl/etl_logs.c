@@ -456,7 +456,9 @@ static int cmp_ext(const void *pa, const void *pb)
 lake_status etl_logs_read(etl_ctx *c, lake_error *err)
 {
     /* H slots per (year, month): enough that one bucket holds about
-     * bucket_bytes of spilled plays. Depends on the input only. */
+     * bucket_bytes of spilled plays, and, so that the write phase has
+     * work for several threads, up to 8 slots while buckets keep at least
+     * 4 MiB. Depends on the input only, never on the thread count. */
     const size_t target = c->opts->bucket_bytes ? c->opts->bucket_bytes
                                                 : 48u * 1024 * 1024;
     double est = 0;
@@ -468,6 +470,8 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
     }
     uint32_t h = 1;
     while (h < (1u << 16) && (double)h * (double)target < est)
+        h *= 2;
+    while (h < 8 && (double)h * 2 * (4.0 * 1024 * 1024) <= est)
         h *= 2;
     c->hash_slots = h;
     c->spill_flush_bytes = LAKE_MIN(LAKE_MAX(target / 4, SPILL_FLUSH_MIN_BYTES),
