@@ -132,11 +132,17 @@ uint64_t lake_pq_hash_bytes(const void *p, size_t n)
     return fmix64(h);
 }
 
-/* The hash of a fixed-width value. */
-static inline uint64_t hash_fixed(const void *p, int width)
+/* The hash of a fixed-width value, given as its zero-extended bits. */
+static inline uint64_t hash_key(uint64_t key)
 {
-    const uint64_t v = width == 8 ? load64(p) : load32(p);
-    return fmix64(v ^ 0x9E3779B97F4A7C15ULL);
+    return fmix64(key ^ 0x9E3779B97F4A7C15ULL);
+}
+
+/* Words per slot: fixed-width values keep their bits in the slot, so a
+ * probe touches one cache line instead of two. */
+static inline size_t slot_words(const lake_pq_dict *d)
+{
+    return d->width ? 2 : 1;
 }
 
 /* ---- dictionary ---- */
@@ -154,7 +160,7 @@ void lake_pq_dict_clear(lake_pq_dict *d)
     d->n = 0;
     d->plain.len = 0;
     if (d->slots)
-        memset(d->slots, 0, d->n_slots * sizeof(*d->slots));
+        memset(d->slots, 0, d->n_slots * slot_words(d) * sizeof(*d->slots));
 }
 
 void lake_pq_dict_free(lake_pq_dict *d)
@@ -173,12 +179,6 @@ static inline bool entry_equals(const lake_pq_dict *d,
                                 const void *p,
                                 size_t len)
 {
-    if (d->width == 8)
-        return load64((const uint8_t *)d->plain.data + (size_t)idx * 8) ==
-               load64(p);
-    if (d->width == 4)
-        return load32((const uint8_t *)d->plain.data + (size_t)idx * 4) ==
-               load32(p);
     const uint8_t *e = (const uint8_t *)d->plain.data + d->offsets[idx];
     return load32(e) == len && memcmp(e + 4, p, len) == 0;
 }
@@ -186,12 +186,24 @@ static inline bool entry_equals(const lake_pq_dict *d,
 /* Double the table (or make the first one) and re-place every entry. */
 static lake_status grow_slots(lake_pq_dict *d)
 {
+    const size_t words = slot_words(d);
     const size_t n_new = d->n_slots ? d->n_slots * 2 : 32;
-    uint64_t *slots = lake_calloc(d->alloc, n_new, sizeof(*slots));
+    uint64_t *slots = lake_calloc(d->alloc, n_new * words, sizeof(*slots));
     if (!slots)
         return LAKE_ENOMEM;
     const size_t mask = n_new - 1;
     for (size_t i = 0; i < d->n_slots; i++) {
+        if (words == 2) {
+            const uint64_t key = d->slots[2 * i], v = d->slots[2 * i + 1];
+            if (!v)
+                continue;
+            size_t pos = (size_t)hash_key(key) & mask;
+            while (slots[2 * pos + 1])
+                pos = (pos + 1) & mask;
+            slots[2 * pos] = key;
+            slots[2 * pos + 1] = v;
+            continue;
+        }
         const uint64_t s = d->slots[i];
         if (!s)
             continue;
@@ -206,6 +218,37 @@ static lake_status grow_slots(lake_pq_dict *d)
     return LAKE_OK;
 }
 
+/* lake_pq_dict_put() for 4- and 8-byte values. */
+static lake_status put_fixed(lake_pq_dict *d,
+                             const void *p,
+                             size_t max_bytes,
+                             uint32_t *idx)
+{
+    const size_t width = (size_t)d->width;
+    const uint64_t key = width == 8 ? load64(p) : load32(p);
+    const size_t mask = d->n_slots - 1;
+    size_t pos = (size_t)hash_key(key) & mask;
+    for (;;) {
+        const uint64_t v = d->slots[2 * pos + 1];
+        if (!v)
+            break;
+        if (d->slots[2 * pos] == key) {
+            *idx = (uint32_t)v - 1;
+            return LAKE_OK;
+        }
+        pos = (pos + 1) & mask;
+    }
+    if (d->plain.len + width > max_bytes || d->n == UINT32_MAX - 1)
+        return LAKE_ETOOBIG;
+    LAKE_TRY(lake_buf_reserve(&d->plain, width));
+    memcpy(d->plain.data + d->plain.len, p, width);
+    d->plain.len += width;
+    d->slots[2 * pos] = key;
+    d->slots[2 * pos + 1] = (uint64_t)d->n + 1;
+    *idx = d->n++;
+    return LAKE_OK;
+}
+
 lake_status lake_pq_dict_put(lake_pq_dict *d,
                              const void *p,
                              size_t len,
@@ -214,8 +257,9 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
 {
     if ((size_t)d->n * 2 >= d->n_slots)
         LAKE_TRY(grow_slots(d));
-    const uint64_t h =
-        d->width ? hash_fixed(p, d->width) : lake_pq_hash_bytes(p, len);
+    if (d->width)
+        return put_fixed(d, p, max_bytes, idx);
+    const uint64_t h = lake_pq_hash_bytes(p, len);
     const uint64_t tag = h >> 32;
     const size_t mask = d->n_slots - 1;
     size_t pos = (size_t)tag & mask;
@@ -229,11 +273,11 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
         }
         pos = (pos + 1) & mask;
     }
-    const size_t add = d->width ? len : len + 4;
+    const size_t add = len + 4;
     if (d->plain.len + add > max_bytes || d->n == UINT32_MAX - 1 ||
         len > INT32_MAX)
         return LAKE_ETOOBIG;
-    if (!d->width && d->n == d->offsets_cap) {
+    if (d->n == d->offsets_cap) {
         const size_t cap = d->offsets_cap ? d->offsets_cap * 2 : 16;
         uint32_t *o = lake_realloc(d->alloc, d->offsets,
                                    d->offsets_cap * sizeof(*o),
@@ -247,13 +291,10 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
         return LAKE_ETOOBIG;
     LAKE_TRY(lake_buf_reserve(&d->plain, add));
     uint8_t *dst = (uint8_t *)d->plain.data + d->plain.len;
-    if (!d->width) {
-        d->offsets[d->n] = (uint32_t)d->plain.len;
-        lake_store_u32le(dst, (uint32_t)len);
-        dst += 4;
-    }
+    d->offsets[d->n] = (uint32_t)d->plain.len;
+    lake_store_u32le(dst, (uint32_t)len);
     if (len)
-        memcpy(dst, p, len);
+        memcpy(dst + 4, p, len);
     d->plain.len += add;
     d->slots[pos] = tag << 32 | ((uint64_t)d->n + 1);
     *idx = d->n++;
