@@ -85,7 +85,8 @@ bool lake_json_number_to_double(const char *lit, size_t n, double *out);
  * whitespace) and ending before @p end, per RFC 8259 and the depth limit.
  * A top-level number, true, false or null must be followed by whitespace,
  * one of {}[],:" or the end. On success returns true and sets *value_end
- * to just past the value. */
+ * to just past the value; on failure returns false and sets *value_end to
+ * where the scan stopped (on the line of the error, at or before it). */
 bool lake_json_scan(const char *p, const char *end, const char **value_end);
 
 /* Report the members of the valid object text [p, end) (as validated by

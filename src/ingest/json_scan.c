@@ -200,19 +200,20 @@ static bool is_delim(unsigned c)
 
 bool lake_json_scan(const char *begin, const char *end_, const char **vend)
 {
-    cptr p = (cptr)begin, end = (cptr)end_;
+    cptr p = (cptr)begin, end = (cptr)end_, tok = p;
     unsigned char is_obj[LAKE_JSON_MAX_DEPTH];
     size_t depth = 0;
     bool esc = false;
 
 value:
     if (p >= end)
-        return false;
+        goto fail;
+    tok = p;
     switch (*p) {
     case '{':
     case '[':
         if (depth == LAKE_JSON_MAX_DEPTH)
-            return false;
+            goto fail;
         is_obj[depth++] = *p == '{';
         p = skip_ws(p + 1, end);
         if (p < end && *p == (is_obj[depth - 1] ? '}' : ']')) {
@@ -226,7 +227,7 @@ value:
     case '"':
         p = scan_string(p + 1, end, &esc);
         if (!p)
-            return false;
+            goto fail_tok;
         goto after_value;
     case 't':
     case 'f':
@@ -238,9 +239,9 @@ value:
         break;
     }
     if (!p)
-        return false;
+        goto fail_tok;
     if (depth == 0 && p < end && !is_delim(*p))
-        return false;
+        goto fail;
 
 after_value:
     if (depth == 0) {
@@ -249,7 +250,7 @@ after_value:
     }
     p = skip_ws(p, end);
     if (p >= end)
-        return false;
+        goto fail;
     if (*p == ',') {
         p = skip_ws(p + 1, end);
         if (is_obj[depth - 1])
@@ -261,19 +262,26 @@ after_value:
         depth--;
         goto after_value;
     }
-    return false;
+    goto fail;
 
 key:
     if (p >= end || *p != '"')
-        return false;
+        goto fail;
+    tok = p;
     p = scan_string(p + 1, end, &esc);
     if (!p)
-        return false;
+        goto fail_tok;
     p = skip_ws(p, end);
     if (p >= end || *p != ':')
-        return false;
+        goto fail;
     p = skip_ws(p + 1, end);
     goto value;
+
+fail_tok: /* a bad token: it started at tok, on the line of the error */
+    p = tok;
+fail:
+    *vend = (const char *)(p < end ? p : end);
+    return false;
 }
 
 /* ---- walking a validated object ---- */

@@ -52,9 +52,15 @@
  *   token, not 123 then abc).
  * - Nesting deeper than 1024 arrays/objects is invalid_json.
  * - Cost: a record that opens a container and never closes it is scanned
- *   until the scanner fails, possibly many lines on; since nesting is
- *   capped, a hostile file can cost O(bytes x 1024 lines) but no more.
- *   Real files, where bad records are single bad lines, stay linear.
+ *   until the scanner fails, possibly many lines on; done from every line
+ *   that would cost O(bytes x lines) (a 4 MB file of "[\n1,\n" lines took
+ *   36 s). So when a scan fails more than 32 lines after its record's
+ *   first line, records that start before the failure point are tried as
+ *   single-line values only (a multi-line value there is invalid_json).
+ *   Every line is then scanned at most ~35 times: linear. Exactness is
+ *   lost only for a multi-line record that a broken record before it
+ *   swallowed whole (a record cut right after "[" or ":"); JSON Lines and
+ *   broken records shorter than 32 lines are not affected.
  * - line is the 1-based line of the record's first byte.
  * - Text fields: a string (unescaped), or a number kept as its literal
  *   text. Required song_id and artist_id that are absent, null or "" are
@@ -91,6 +97,7 @@
 #include "ingest/ingest_json.h"
 #include "lake_internal.h"
 
+#define LONG_FAIL_LINES 32
 #define TS_MIN_MS (-2208988800000LL)
 #define TS_END_MS 32503680000000LL
 
@@ -136,6 +143,7 @@ struct lake_record_reader {
     char *scratch;
     size_t scratch_cap;
     uint32_t seen;
+    const char *single_line_until; /* see "Cost" above */
     bool no_fast_path; /* tests: the scanner decides every record */
     lake_jval slots[MAX_FIELDS];
 };
@@ -537,6 +545,7 @@ void lake_record_reader_reset(lake_record_reader *r,
     r->data = data;
     r->pos = data;
     r->end = data + len;
+    r->single_line_until = data;
     r->line = 1;
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         r->pos += 3;
@@ -556,6 +565,18 @@ static void set_reject(lake_reject *rej,
         snprintf(rej->reason, sizeof(rej->reason), "%s", what);
     rej->raw.ptr = raw;
     rej->raw.len = raw_len;
+}
+
+/* Whether [p, end) holds more than LONG_FAIL_LINES newlines. */
+static bool spans_lines(const char *p, const char *end)
+{
+    for (int n = 0; n <= LONG_FAIL_LINES; n++) {
+        const char *q = memchr(p, '\n', (size_t)(end - p));
+        if (!q)
+            return false;
+        p = q + 1;
+    }
+    return true;
 }
 
 static int64_t count_newlines(const char *p, const char *end)
@@ -635,9 +656,13 @@ lake_status lake_record_reader_next(lake_record_reader *r,
         }
     }
 
-    /* Slow path: our scanner decides. */
+    /* Slow path: our scanner decides. Inside the span of a long failed
+     * multi-line scan, only single-line values are tried (linear time). */
     const char *vend = NULL;
-    if (!lake_json_scan(p, end, &vend)) {
+    const bool multi = p >= r->single_line_until;
+    if (!lake_json_scan(p, multi ? end : line_end, &vend)) {
+        if (multi && vend > line_end && spans_lines(line_end, vend))
+            r->single_line_until = vend;
         const char *raw_end = line_end;
         if (raw_end > p && raw_end[-1] == '\r')
             raw_end--;
