@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -56,6 +57,9 @@ def main() -> None:
     key, secret = "BENCHKEY", secrets.token_hex(16)
     port = free_port()
     d = Path(tempfile.mkdtemp(prefix="bench-s3-"))
+    global TOOL  # a private copy: others may relink build/ meanwhile
+    shutil.copy2(TOOL, d / "s3_tool")
+    TOOL = d / "s3_tool"
     senv = dict(os.environ, S3_SERVER_ACCESS_KEY=key,
                 S3_SERVER_SECRET_KEY=secret)
     script = str(ROOT / "scripts" / "s3-server.sh")

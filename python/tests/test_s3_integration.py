@@ -410,6 +410,25 @@ def test_s3_etl_s3_to_s3(tool: Path, sparkify: Path, s3_server: Server,
     assert uploads(tool, s3_server, bucket) == []
 
 
+@pytest.mark.skipif(not SAMPLE.exists(), reason="shared sample data missing")
+def test_s3_etl_failed_run_leaves_previous_lake(tool: Path, sparkify: Path,
+                                                s3_server: Server,
+                                                faults: FaultProxy,
+                                                bucket: str) -> None:
+    before = lake_keys(tool, s3_server, bucket, "out/")
+    assert before, "runs after test_s3_etl_s3_to_s3"
+    faults.add(Rule("500", path=r"/lake/out/songplays/", method="PUT",
+                    times=-1))
+    r = etl(sparkify, via(faults), f"s3://{bucket}/in/",
+            f"s3://{bucket}/out/", ok=False)
+    assert "HTTP 500 InternalError" in r.stderr
+    assert "s3://lake/out/songplays/" in r.stderr
+    # Nothing was published: the previous lake is intact, and the failed
+    # run's own files are gone.
+    assert lake_keys(tool, s3_server, bucket, "out/") == before
+    assert uploads(tool, s3_server, bucket) == []
+
+
 # ---- last: nothing the client printed holds a secret ----
 
 
