@@ -8,6 +8,7 @@
 #   scripts/install-deps.sh --apt      Debian packages only
 #   scripts/install-deps.sh --python   Python venv only
 #   scripts/install-deps.sh --s3       S3 test server (s3proxy jar) only
+#   scripts/install-deps.sh --spark    S3A jars for pyspark only
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,7 @@ py_packages=(
     "duckdb==2.0.0"
     "polars==2.1.0"
     "pyspark==4.3.0"
+    "pandas==2.3.3" # pyspark's mapInArrow requires it
 )
 
 install_apt()
@@ -79,6 +81,8 @@ case "${1:-all}" in
 --apt) install_apt ;;
 --python) install_python ;;
 --s3) install_s3_server ;;
-all) install_apt; install_python; install_s3_server ;;
-*) echo "usage: $0 [--apt|--python|--s3]" >&2; exit 2 ;;
+--spark) "$root/scripts/spark-env.sh" jars ;;
+all) install_apt; install_python; install_s3_server
+    "$root/scripts/spark-env.sh" jars ;;
+*) echo "usage: $0 [--apt|--python|--s3|--spark]" >&2; exit 2 ;;
 esac

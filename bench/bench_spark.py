@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: Apache-2.0
+"""bench_spark.py - sparkify on Spark (liblake in the executors) against
+the classic Spark etl.py and against the native engine, on the same
+generated data, in the same run, interleaved and repeated.
+
+    PYTHONPATH=python .venv/bin/python bench/bench_spark.py [--reps 3]
+        [--users 100 --days 30 --catalog 20000 --song-files 14896]
+
+Each run is a fresh process writing into a fresh folder (old trees are
+deleted outside the timed region). Spark runs on local[2] (the machine has
+2 cores); the native engine uses 2 threads. Reported: wall time of the whole
+process (JVM start included) and, for the Spark jobs, the job time inside
+the session; medians and ratios."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def run(cmd: List[str], env: Dict[str, str]) -> Tuple[float, str]:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                       check=False)
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    return wall, r.stderr
+
+
+def job_seconds(stderr: str) -> float:
+    m = re.search(r"total ([0-9.]+)s", stderr)
+    return float(m.group(1)) if m else float("nan")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--users", type=int, default=100)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--catalog", type=int, default=20000)
+    p.add_argument("--song-files", type=int, default=14896)
+    p.add_argument("--work", default=None, help="scratch folder")
+    p.add_argument("--no-classic", action="store_true")
+    a = p.parse_args()
+    build = Path(os.environ.get("SPARKIFY_BUILD", ROOT / "build"))
+    work = Path(a.work or tempfile.mkdtemp(prefix="bench-spark-"))
+    data = work / "data"
+    if not data.exists():
+        subprocess.run([str(build / "sparkify"), "generate", "--quiet",
+                        "--users", str(a.users), "--days", str(a.days),
+                        "--catalog", str(a.catalog), "--song-files",
+                        str(a.song_files), str(data)], check=True)
+    manifest = json.loads((data / "_manifest.json").read_text())
+    in_bytes = sum(f.stat().st_size for f in data.rglob("*.json"))
+    n_files = sum(1 for _ in data.rglob("*.json"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"),
+               PYSPARK_PYTHON=PY, SPARK_LOCAL_IP="127.0.0.1")
+    engines = {
+        "native": [str(build / "sparkify"), "etl", "--quiet", "--threads",
+                   "2", str(data)],
+        "spark+liblake": [PY, "-m", "sparkify_spark.job", "--master",
+                          "local[2]", str(data)],
+        "classic": [PY, "-m", "sparkify_spark.classic_etl", "--master",
+                    "local[2]", str(data)],
+    }
+    if a.no_classic:
+        del engines["classic"]
+    wall: Dict[str, List[float]] = {k: [] for k in engines}
+    inner: Dict[str, List[float]] = {k: [] for k in engines}
+    for rep in range(a.reps):
+        for name, cmd in engines.items():
+            out = work / f"lake-{name}-{rep}"
+            for old in work.glob(f"lake-{name}-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            w, err = run(cmd + [str(out)], env)
+            wall[name].append(w)
+            inner[name].append(job_seconds(err) if name != "native" else w)
+            print(f"rep {rep} {name}: wall {w:.2f}s job "
+                  f"{inner[name][-1]:.2f}s", file=sys.stderr)
+    med = {k: statistics.median(v) for k, v in wall.items()}
+    med_in = {k: statistics.median(v) for k, v in inner.items()}
+    print(f"input: {n_files} files, {in_bytes / 1e6:.1f} MB, "
+          f"{manifest.get('songs')} songs, {manifest.get('events')} events; "
+          f"{a.reps} interleaved runs, medians")
+    print()
+    print("| engine | wall s | job s (in session) | wall vs native |")
+    print("| --- | --- | --- | --- |")
+    for k in engines:
+        print(f"| {k} | {med[k]:.2f} | {med_in[k]:.2f} | "
+              f"{med[k] / med['native']:.1f}x |")
+    if "classic" in engines:
+        print()
+        print(f"spark+liblake vs classic: {med['classic'] / med['spark+liblake']:.1f}x "
+              f"faster (wall), {med_in['classic'] / med_in['spark+liblake']:.1f}x "
+              f"(job)")
+    print(f"spark+liblake overhead vs native: "
+          f"{(med['spark+liblake'] / med['native'] - 1) * 100:.0f} % (wall), "
+          f"{(med_in['spark+liblake'] / med['native'] - 1) * 100:.0f} % (job)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

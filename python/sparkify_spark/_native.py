@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The only ctypes module: loads liblake once per process and turns one
+input file into Arrow record batches through the Arrow C Stream Interface.
+
+The library is found, in order, at $LAKE_LIB, as "liblake.so*" shipped
+with `--files` / SparkContext.addFile (SparkFiles), or in $SPARKIFY_BUILD /
+the repository's build/ folder."""
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+from pathlib import Path
+from typing import Union
+
+import pyarrow as pa
+
+SONGS = 0
+EVENTS = 1
+LIB_NAME = "liblake.so"
+
+Bytes = Union[bytes, bytearray, memoryview, pa.Buffer]
+
+
+class LakeError(Exception):
+    """A failing lake_status with the library's message."""
+
+    def __init__(self, code: int, offset: int, message: str) -> None:
+        super().__init__(f"{message} (status {code}, offset {offset})")
+        self.code = code
+        self.offset = offset
+
+
+class _Error(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("offset", ctypes.c_int64),
+                ("message", ctypes.c_char * 256)]
+
+
+class _Opts(ctypes.Structure):
+    _fields_ = [("alloc", ctypes.c_void_p), ("batch_rows", ctypes.c_int64),
+                ("max_bytes", ctypes.c_size_t), ("gzip", ctypes.c_int)]
+
+
+class _Stream(ctypes.Structure):
+    """struct ArrowArrayStream: five pointers; pyarrow takes it over."""
+
+    _fields_ = [("get_schema", ctypes.c_void_p),
+                ("get_next", ctypes.c_void_p),
+                ("get_last_error", ctypes.c_void_p),
+                ("release", ctypes.c_void_p),
+                ("private_data", ctypes.c_void_p)]
+
+
+def library_path() -> str:
+    """Where liblake.so is for this process."""
+    env = os.environ.get("LAKE_LIB")
+    if env:
+        return env
+    try:
+        from pyspark import SparkFiles
+        # --files of a symlink ships the target's name (liblake.so.0.1.0).
+        root = Path(SparkFiles.getRootDirectory())
+        for shipped in sorted(root.glob(LIB_NAME + "*")):
+            return str(shipped.resolve())
+    except Exception:  # no SparkContext / not on an executor
+        pass
+    build = os.environ.get("SPARKIFY_BUILD")
+    root = Path(build) if build else Path(__file__).resolve().parents[2] / "build"
+    return str(root / LIB_NAME)
+
+
+@functools.lru_cache(maxsize=None)
+def _lib() -> ctypes.CDLL:
+    lib = ctypes.CDLL(library_path())
+    for name in ("lake_arrow_read_records",):
+        fn = getattr(lib, name)
+        fn.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
+                       ctypes.c_char_p, ctypes.POINTER(_Opts),
+                       ctypes.POINTER(_Stream), ctypes.POINTER(_Error)]
+        fn.restype = ctypes.c_int
+    lib.lake_arrow_read_file.argtypes = [
+        ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+        ctypes.POINTER(_Opts), ctypes.POINTER(_Stream),
+        ctypes.POINTER(_Error)]
+    lib.lake_arrow_read_file.restype = ctypes.c_int
+    lib.lake_version.argtypes = []
+    lib.lake_version.restype = ctypes.c_char_p
+    return lib
+
+
+def version() -> str:
+    return str(_lib().lake_version().decode())
+
+
+def _import(stream: _Stream) -> pa.RecordBatchReader:
+    return pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
+
+
+def _opts(batch_rows: int) -> _Opts:
+    return _Opts(None, batch_rows, 0, 0)
+
+
+def read_records(kind: int, data: Bytes, source: str,
+                 batch_rows: int = 0) -> pa.RecordBatchReader:
+    """Parse one file's bytes (gunzipped when `source` ends in .gz) into a
+    reader of record batches; see lake_arrow_read_records in lake.h."""
+    if isinstance(data, pa.Buffer):
+        addr, size, keep = data.address, data.size, data
+    else:
+        keep = bytes(data) if not isinstance(data, bytes) else data
+        addr = ctypes.cast(ctypes.c_char_p(keep), ctypes.c_void_p).value
+        size = len(keep)
+    stream, err = _Stream(), _Error()
+    opts = _opts(batch_rows)
+    rc = _lib().lake_arrow_read_records(
+        kind, addr, size, source.encode(), ctypes.byref(opts),
+        ctypes.byref(stream), ctypes.byref(err))
+    del keep  # the C side copied the bytes
+    if rc != 0:
+        raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
+    return _import(stream)
+
+
+def read_file(kind: int, path: str, source: str | None = None,
+              batch_rows: int = 0) -> pa.RecordBatchReader:
+    """Read a local file as the native engine does (gzip by name)."""
+    stream, err = _Stream(), _Error()
+    opts = _opts(batch_rows)
+    rc = _lib().lake_arrow_read_file(
+        kind, path.encode(), source.encode() if source is not None else None,
+        ctypes.byref(opts), ctypes.byref(stream), ctypes.byref(err))
+    if rc != 0:
+        raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
+    return _import(stream)

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: Apache-2.0
+"""sparkify on Spark: extract with the C record reader inside the executors
+(mapInArrow over the files' bytes), transform with transforms.py, load as
+partitioned Parquet (S3A magic committer on s3a://).
+
+    python -m sparkify_spark.job INPUT LAKE [--master URL]
+    python -m sparkify_spark.job --songs ROOT --logs ROOT LAKE
+    spark-submit --files build/liblake.so --py-files sparkify_spark.zip \\
+        python/sparkify_spark/job.py INPUT LAKE
+
+INPUT holds song_data/ and log_data/; roots and LAKE may be local paths or
+s3a:// URIs. See docs/SPARK.md."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable, Dict, Iterator, Optional, Sequence
+
+import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+if __package__ in (None, ""):  # run as a file by spark-submit
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from sparkify_spark import _native, transforms  # noqa: E402
+else:
+    from . import _native, transforms
+
+PKG_DIR = Path(__file__).resolve().parent
+INPUT_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
+ZIP_NAME = "sparkify_spark.zip"
+
+# Session settings every run needs (SPEC types, loopback, small shuffles).
+BASE_CONF: Dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.compression.codec": "snappy",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.sources.partitionOverwriteMode": "static",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "10000",
+    "spark.python.worker.reuse": "true",
+}
+
+MAGIC_CONF: Dict[str, str] = {
+    "spark.hadoop.fs.s3a.committer.name": "magic",
+    "spark.hadoop.fs.s3a.committer.magic.enabled": "true",
+    "spark.hadoop.mapreduce.outputcommitter.factory.scheme.s3a":
+        "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory",
+    "spark.sql.sources.commitProtocolClass":
+        "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol",
+    "spark.sql.parquet.output.committer.class":
+        "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter",
+}
+
+
+def s3a_conf(endpoint: Optional[str]) -> Dict[str, str]:
+    """S3A settings: the magic committer always; a local endpoint (path
+    style, plain HTTP, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
+    when @endpoint is given."""
+    conf = dict(MAGIC_CONF)
+    if endpoint:
+        conf.update({
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.endpoint.region":
+                os.environ.get("AWS_REGION", "us-east-1"),
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled":
+                "true" if endpoint.startswith("https:") else "false",
+            "spark.hadoop.fs.s3a.aws.credentials.provider":
+                "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "spark.hadoop.fs.s3a.access.key":
+                os.environ.get("AWS_ACCESS_KEY_ID", ""),
+            "spark.hadoop.fs.s3a.secret.key":
+                os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+            "spark.hadoop.fs.s3a.change.detection.mode": "none",
+            "spark.hadoop.fs.s3a.multipart.purge": "false",
+        })
+    return conf
+
+
+def build_session(master: Optional[str] = None,
+                  app_name: str = "sparkify",
+                  extra: Optional[Dict[str, str]] = None) -> SparkSession:
+    """A session with BASE_CONF (+ @extra). The Python workers use this
+    interpreter unless PYSPARK_PYTHON says otherwise."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    b = SparkSession.builder.appName(app_name)
+    if master:
+        b = b.master(master)
+    for k, v in {**BASE_CONF, **(extra or {})}.items():
+        b = b.config(k, v)
+    return b.getOrCreate()
+
+
+def ship_code(spark: SparkSession, lib: Optional[str] = None) -> None:
+    """Make liblake.so and this package available to the executors
+    (what `spark-submit --files --py-files` does), once per context."""
+    sc = spark.sparkContext
+    if getattr(sc, "_sparkify_shipped", False):
+        return
+    shipped = {f.rstrip("/").rsplit("/", 1)[-1] for f in sc.listFiles}
+    if not any(n.startswith(_native.LIB_NAME) for n in shipped):
+        sc.addFile(lib or _native.library_path())
+    if not sc.master.startswith("local") and ZIP_NAME not in shipped:
+        zpath = Path(tempfile.mkdtemp(prefix="sparkify-")) / ZIP_NAME
+        package_zip(zpath)
+        sc.addPyFile(str(zpath))
+    sc._sparkify_shipped = True  # type: ignore[attr-defined]
+
+
+def package_zip(path: Path) -> Path:
+    """This package as a zip for --py-files / addPyFile."""
+    with zipfile.ZipFile(path, "w") as z:
+        for f in sorted(PKG_DIR.glob("*.py")):
+            z.write(f, f"sparkify_spark/{f.name}")
+    return path
+
+
+def qualified(spark: SparkSession, path: str) -> str:
+    """@path as Hadoop qualifies it (file:/abs/..., s3a://b/k), without a
+    trailing slash: the prefix of binaryFile's `path` column."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    fs = p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return str(fs.makeQualified(p).toString()).rstrip("/")
+
+
+def _hidden(rel: str) -> bool:
+    return any(part.startswith((".", "_")) for part in rel.split("/"))
+
+
+def parse_files(kind: int, root_uri: str,
+                display_root: str) -> Callable[[Iterator[pa.RecordBatch]],
+                                               Iterator[pa.RecordBatch]]:
+    """The mapInArrow function: (path, content) rows in, the C reader's
+    record batches out. `source` is display_root + '/' + the path relative
+    to the root, as the native engine names files in _quarantine/."""
+    prefix = root_uri + "/"
+    shown = display_root.rstrip("/") or "/"
+    shown = shown if shown.endswith("/") else shown + "/"
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from sparkify_spark import _native as native  # on the executor
+        for batch in batches:
+            paths = batch.column(0)
+            contents = batch.column(1)
+            for i in range(batch.num_rows):
+                path = str(paths[i].as_py())
+                rel = path[len(prefix):] if path.startswith(prefix) else path
+                if _hidden(rel):
+                    continue
+                buf = contents[i].as_buffer()
+                data = buf if buf is not None else b""
+                yield from native.read_records(kind, data, shown + rel)
+    return run
+
+
+def read_parsed(spark: SparkSession, root: str, kind: int) -> DataFrame:
+    """Parsed rows (records and rejects) of every input file below
+    @root, by the C reader inside the executors."""
+    schema = transforms.SONG_ROWS if kind == _native.SONGS \
+        else transforms.EVENT_ROWS
+    files = (spark.read.format("binaryFile")
+             .option("recursiveFileLookup", "true")
+             .option("pathGlobFilter", INPUT_GLOB)
+             .load(root)
+             .select("path", "content"))
+    fn = parse_files(kind, qualified(spark, root), root)
+    return files.mapInArrow(fn, schema)
+
+
+def write_table(df: DataFrame, uri: str, partitions: Sequence[str]) -> None:
+    """Overwrite one table. Rows of a partition are gathered into one task
+    so that each partition folder gets one file."""
+    if partitions:
+        df = df.repartition(*partitions)
+    w = df.write.mode("overwrite")
+    if partitions:
+        w = w.partitionBy(*partitions)
+    w.parquet(uri)
+
+
+def run(spark: SparkSession, song_root: str, log_root: str,
+        lake: str) -> Dict[str, float]:
+    """The whole ETL; returns seconds per step."""
+    timings: Dict[str, float] = {}
+    t0 = time.perf_counter()
+    ship_code(spark)
+    song_rows = read_parsed(spark, song_root, _native.SONGS) \
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    event_rows = read_parsed(spark, log_root, _native.EVENTS) \
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    tables = transforms.star_schema(song_rows, event_rows)
+    plays = tables["songplays"].persist(StorageLevel.MEMORY_AND_DISK)
+    tables["songplays"] = plays
+    lake = lake.rstrip("/")
+    try:
+        for name in ("songs", "artists", "users", "songplays", "time"):
+            t = time.perf_counter()
+            df = tables[name]
+            if name == "songplays":
+                df = transforms.songplays_columns(df)
+            write_table(df, f"{lake}/{name}", transforms.PARTITIONS[name])
+            timings[name] = time.perf_counter() - t
+        t = time.perf_counter()
+        (tables["_quarantine"].write.mode("overwrite")
+         .option("ignoreNullFields", "false").json(f"{lake}/_quarantine"))
+        timings["_quarantine"] = time.perf_counter() - t
+    finally:
+        plays.unpersist()
+        song_rows.unpersist()
+        event_rows.unpersist()
+    timings["total"] = time.perf_counter() - t0
+    return timings
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="sparkify_spark.job",
+        description="sparkify ETL on Spark with liblake in the executors")
+    p.add_argument("paths", nargs="+", metavar="INPUT LAKE | LAKE")
+    p.add_argument("--songs", help="folder (or s3a:// prefix) of song files")
+    p.add_argument("--logs", help="folder (or s3a:// prefix) of log files")
+    p.add_argument("--master", help="Spark master (default: spark-submit's "
+                   "or local[*])")
+    p.add_argument("--s3-endpoint", help="S3 endpoint for s3a:// (a local "
+                   "test server); credentials from AWS_ACCESS_KEY_ID/"
+                   "AWS_SECRET_ACCESS_KEY")
+    p.add_argument("--conf", action="append", default=[], metavar="K=V",
+                   help="extra Spark setting (repeatable)")
+    a = p.parse_args(argv)
+    if (a.songs is None) != (a.logs is None):
+        p.error("--songs and --logs go together")
+    if a.songs is not None:
+        if len(a.paths) != 1:
+            p.error("with --songs/--logs give only LAKE")
+        a.lake = a.paths[0]
+    else:
+        if len(a.paths) != 2:
+            p.error("give INPUT and LAKE")
+        base = a.paths[0].rstrip("/") or "/"
+        a.songs, a.logs, a.lake = base + "/song_data", base + "/log_data", \
+            a.paths[1]
+    return a
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    a = parse_args(argv)
+    extra: Dict[str, str] = {}
+    if any(str(x).startswith("s3a://") for x in (a.songs, a.logs, a.lake)):
+        extra.update(s3a_conf(a.s3_endpoint))
+    for kv in a.conf:
+        k, _, v = kv.partition("=")
+        extra[k] = v
+    spark = build_session(a.master, extra=extra)
+    try:
+        timings = run(spark, a.songs, a.logs, a.lake)
+    finally:
+        spark.stop()
+    print("sparkify_spark: " + ", ".join(
+        f"{k} {v:.2f}s" for k, v in timings.items()), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

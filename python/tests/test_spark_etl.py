@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: Apache-2.0
+"""sparkify on Spark (local[2], one session for the run) gives the native
+engine's lake row for row: hand-made fixtures with duplicates and every
+quarantine case, generated dirty data (plain and gzip), the course data
+when present; the C schema is the Spark schema; the Parquet types are
+SPEC's."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql.pandas.types import to_arrow_schema
+
+import spark_session as ss
+from sparkify_spark import _native, job, transforms
+
+SHARED_DATA = ss.ROOT.parent / "shared" / "data"
+
+
+
+@pytest.fixture(scope="module")
+def spark() -> object:
+    return ss.session()
+
+
+def run_both(spark: object, sparkify: Path, song_root: str, log_root: str,
+             tmp: Path) -> dict:
+    native, sp = tmp / "native", tmp / "spark"
+    ss.native_etl(sparkify, song_root, log_root, native)
+    job.run(spark, song_root, log_root, str(sp))  # type: ignore[arg-type]
+    return ss.assert_lakes_equal(native, sp)
+
+
+def test_schema_matches_c(spark: object) -> None:
+    for kind, schema in ((_native.SONGS, transforms.SONG_ROWS),
+                         (_native.EVENTS, transforms.EVENT_ROWS)):
+        c = _native.read_records(kind, b"", "x.json").schema
+        want = to_arrow_schema(schema, timezone="UTC")
+        assert c.equals(want), f"{c} != {want}"
+
+
+def test_native_reader_errors() -> None:
+    with pytest.raises(_native.LakeError) as e:
+        _native.read_records(_native.SONGS, b"\x1f\x8b\x08", "x.json.gz")
+    assert "x.json.gz" in str(e.value)
+    with pytest.raises(_native.LakeError):
+        _native.read_file(_native.SONGS, "/nonexistent/x.json")
+
+
+def test_fixture_equals_native(spark: object, sparkify: Path,
+                               tmp_path: Path) -> None:
+    ss.make_fixture(tmp_path / "in")
+    counts = run_both(spark, sparkify, str(tmp_path / "in" / "song_data"),
+                      str(tmp_path / "in" / "log_data"), tmp_path)
+    assert counts["quarantined"] >= 10
+    sp = tmp_path / "spark"
+    songs = ss.read_table(sp, "songs").to_pylist()
+    ids = [r["song_id"] for r in songs]
+    assert "SH" not in ids and "SD" not in ids  # hidden files skipped
+    s1 = next(r for r in songs if r["song_id"] == "S1")
+    assert s1["title"] == "Hello v2" and s1["year"] == 2001  # last wins
+    plays = {(r["user_id"], r["session_id"]): r
+             for r in ss.read_table(sp, "songplays").to_pylist()}
+    assert plays[(10, 1)]["level"] == "free"         # first wins
+    assert plays[(10, 1)]["song_id"] == "S3"         # S9 ties: smaller id
+    assert plays[(11, 3)]["song_id"] == "S4"         # "112" == 112
+    assert plays[(12, 4)]["song_id"] is None         # 0.0011 > 0.001
+    users = {r["user_id"]: r for r in ss.read_table(sp, "users").to_pylist()}
+    assert users[10]["first_name"] is None           # "" -> NULL
+    assert users[10]["level"] == "paid"
+    assert users[11]["first_name"] == "Bo"           # later item wins
+    q = ss.read_quarantine(sp)
+    reasons = {r[2] for r in q}
+    assert {"invalid_json", "not_an_object", "missing_field:song_id",
+            "wrong_type:duration", "out_of_range:year", "out_of_range:ts",
+            "wrong_type:userId", "missing_field:userId"} <= reasons
+    assert any("\ufffd" in r[3] for r in q)
+    assert all(r[0].startswith(str(tmp_path / "in")) for r in q)
+
+
+def test_parquet_types(spark: object, sparkify: Path, tmp_path: Path) -> None:
+    ss.make_fixture(tmp_path / "in")
+    sp = tmp_path / "lake"
+    job.run(spark, str(tmp_path / "in" / "song_data"),  # type: ignore
+            str(tmp_path / "in" / "log_data"), str(sp))
+    f = next((sp / "songplays").rglob("*.parquet"))
+    schema = pq.read_schema(f)
+    assert schema.field("start_time").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("songplay_id").type == pa.int64()
+    assert "year" not in schema.names  # a folder, not a column
+    t = next((sp / "time").rglob("*.parquet"))
+    ts = pq.read_schema(t)
+    for c in ("hour", "day", "week", "weekday"):
+        assert ts.field(c).type == pa.int32()
+    assert (sp / "songs" / "year=__HIVE_DEFAULT_PARTITION__").is_dir()
+    assert any(p.name.startswith("artist_id=") for p in
+               (sp / "songs" / "year=1999").iterdir())
+    for table in transforms.TABLES:
+        assert (sp / table / "_SUCCESS").exists()
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_generated_equals_native(spark: object, sparkify: Path,
+                                 tmp_path: Path, gz: bool) -> None:
+    gen = tmp_path / "gen"
+    args = [str(sparkify), "generate", "--quiet", "--users", "40", "--days",
+            "4", "--catalog", "1500", "--song-files", "400", "--dirty",
+            "0.05", "--seed", "7" if gz else "42", str(gen)]
+    if gz:
+        args.insert(2, "--gzip")
+    subprocess.run(args, check=True)
+    manifest = json.loads((gen / "_manifest.json").read_text())
+    counts = run_both(spark, sparkify, str(gen / "song_data"),
+                      str(gen / "log_data"), tmp_path)
+    assert counts["quarantined"] == manifest["quarantined"]
+    assert counts["songplays"] == manifest["expected_songplays"]
+
+
+@pytest.mark.parametrize("songs", ["sparkify-sample", "sparkify-songs-large"])
+def test_course_data_equals_native(spark: object, sparkify: Path,
+                                   tmp_path: Path, songs: str) -> None:
+    sample = SHARED_DATA / "sparkify-sample"
+    if not (SHARED_DATA / songs).is_dir() or not sample.is_dir():
+        pytest.skip("shared/data is absent")
+    counts = run_both(spark, sparkify, str(SHARED_DATA / songs / "song_data"),
+                      str(sample / "log_data"), tmp_path)
+    want = {"sparkify-sample": (71, 69, 97, 6813, 6820, 1),
+            "sparkify-songs-large": (1943, 1809, 97, 6813, 6820, 39)}[songs]
+    plays = ss.read_table(tmp_path / "spark", "songplays")
+    matched = plays.num_rows - plays.column("song_id").null_count
+    assert (counts["songs"], counts["artists"], counts["users"],
+            counts["time"], counts["songplays"], matched) == want
+    assert counts["quarantined"] == 0
