@@ -480,6 +480,172 @@ static void test_parquet_writer__schema_and_kv_in_footer(void **state)
     free_mem(&m);
 }
 
+/* ---- whole files against hand-computed bytes ---- */
+
+/* The footer tail every file here shares: key-value metadata, created_by
+ * and one TypeDefinedOrder column order. */
+#define KV_AND_TAIL                                                           \
+    0x19, 0x2c,                                /* 5: list of 2 KeyValue */    \
+        0x18, 0x0b, 'w', 'r', 'i', 't', 'e', 'r', '.', 'n', 'a', 'm', 'e',    \
+        0x18, 0x10, 's', 'p', 'a', 'r', 'k', 'i', 'f', 'y', ' ', 'l', 'i',    \
+        'b', 'l', 'a', 'k', 'e', 0x00,                                        \
+        0x18, 0x0e, 'w', 'r', 'i', 't', 'e', 'r', '.', 'v', 'e', 'r', 's',    \
+        'i', 'o', 'n', 0x18, 0x05, '0', '.', '1', '.', '0', 0x00,             \
+    0x18, 0x26, 's', 'p', 'a', 'r', 'k', 'i', 'f', 'y', ' ', 'v', 'e', 'r',   \
+        's', 'i', 'o', 'n', ' ', '0', '.', '1', '.', '0', ' ', '(', 'b', 'u', \
+        'i', 'l', 'd', ' ', 'l', 'i', 'b', 'l', 'a', 'k', 'e', ')', /* 6 */   \
+    0x19, 0x1c, 0x1c, 0x00, 0x00,          /* 7: [ColumnOrder{TYPE_ORDER}] */ \
+    0x00
+
+#define SCHEMA_ONE_INT32_A                                                    \
+    0x19, 0x2c,                                   /* 2: list of 2 elements */ \
+        0x48, 0x06, 's', 'c', 'h', 'e', 'm', 'a', 0x15, 0x02, 0x00,           \
+        0x15, 0x02, 0x25, 0x00, 0x18, 0x01, 'a', 0x00
+
+static void expect_file(const memfile *m, const uint8_t *footer, size_t n)
+{
+    assert_true(m->size >= n + 12);
+    assert_memory_equal(m->bytes + m->size - 8 - n, footer, n);
+    const uint8_t *len = m->bytes + m->size - 8;
+    assert_int_equal(len[0] | len[1] << 8 | len[2] << 16 | len[3] << 24, n);
+    assert_memory_equal(m->bytes + m->size - 4, "PAR1", 4);
+}
+
+static void test_parquet_writer__known_bytes_empty_file(void **state)
+{
+    (void)state;
+    const lake_pq_column_def defs[] = {{"a", LAKE_PQ_INT32, 0}};
+    lake_pq_writer_opts o = {0};
+    o.codec = LAKE_CODEC_NONE;
+    memfile m;
+    open_mem(&m, defs, 1, &o);
+    close_mem(&m);
+    static const uint8_t footer[] = {
+        0x15, 0x04,          /* 1: version 2 */
+        SCHEMA_ONE_INT32_A,  /* 2: schema */
+        0x16, 0x00,          /* 3: num_rows 0 */
+        0x19, 0x0c,          /* 4: no row groups */
+        KV_AND_TAIL};
+    assert_int_equal(m.size, 4 + sizeof(footer) + 8);
+    assert_memory_equal(m.bytes, "PAR1", 4);
+    expect_file(&m, footer, sizeof(footer));
+    free_mem(&m);
+}
+
+static void test_parquet_writer__known_bytes_one_int32_row(void **state)
+{
+    (void)state;
+    const lake_pq_column_def defs[] = {{"a", LAKE_PQ_INT32, 0}};
+    lake_pq_writer_opts o = {0};
+    o.codec = LAKE_CODEC_NONE;
+    o.no_dictionary = 1;
+    memfile m;
+    open_mem(&m, defs, 1, &o);
+    const int32_t v[] = {7};
+    const lake_pq_column_data cols[] = {{v, NULL}};
+    lake_error err;
+    assert_int_equal(lake_pq_writer_write(m.w, cols, 1, &err), LAKE_OK);
+    close_mem(&m);
+#define STATS_7                                                               \
+    0x36, 0x00,                           /* 3: null_count 0 */               \
+        0x28, 0x04, 0x07, 0x00, 0x00, 0x00, /* 5: max_value 7 */              \
+        0x18, 0x04, 0x07, 0x00, 0x00, 0x00, /* 6: min_value 7 */              \
+        0x11, 0x11, 0x00                  /* 7, 8: exact; stop */
+    static const uint8_t page[] = {
+        'P', 'A', 'R', '1',
+        0x15, 0x00,       /* PageHeader 1: DATA_PAGE */
+        0x15, 0x08,       /* 2: uncompressed_page_size 4 */
+        0x15, 0x08,       /* 3: compressed_page_size 4 */
+        0x2c,             /* 5: DataPageHeader */
+        0x15, 0x02,       /*   1: num_values 1 */
+        0x15, 0x00,       /*   2: PLAIN */
+        0x15, 0x06,       /*   3: definition levels RLE */
+        0x15, 0x06,       /*   4: repetition levels RLE */
+        0x1c, STATS_7,    /*   5: Statistics */
+        0x00, 0x00,       /* stop DataPageHeader, PageHeader */
+        0x07, 0x00, 0x00, 0x00}; /* the value, PLAIN */
+    assert_memory_equal(m.bytes, page, sizeof(page));
+    /* 35 header bytes + 4 value bytes = 39 (zig-zag 0x4e) */
+    static const uint8_t footer[] = {
+        0x15, 0x04, SCHEMA_ONE_INT32_A,
+        0x16, 0x02,                 /* 3: num_rows 1 */
+        0x19, 0x1c,                 /* 4: one RowGroup */
+          0x19, 0x1c,               /*   1: one ColumnChunk */
+            0x26, 0x08,             /*     2: file_offset 4 */
+            0x1c,                   /*     3: ColumnMetaData */
+              0x15, 0x02,           /*       1: INT32 */
+              0x19, 0x15, 0x00,     /*       2: encodings [PLAIN] */
+              0x19, 0x18, 0x01, 'a', /*      3: path ["a"] */
+              0x15, 0x00,           /*       4: UNCOMPRESSED */
+              0x16, 0x02,           /*       5: num_values 1 */
+              0x16, 0x4e,           /*       6: total_uncompressed 39 */
+              0x16, 0x4e,           /*       7: total_compressed 39 */
+              0x26, 0x08,           /*       9: data_page_offset 4 */
+              0x3c, STATS_7,        /*      12: statistics */
+              0x19, 0x1c,           /*      13: one PageEncodingStats */
+                0x15, 0x00, 0x15, 0x00, 0x15, 0x02, 0x00,
+              0x00,                 /*       stop ColumnMetaData */
+            0x00,                   /*     stop ColumnChunk */
+          0x16, 0x4e,               /*   2: total_byte_size 39 */
+          0x16, 0x02,               /*   3: num_rows 1 */
+          0x26, 0x08,               /*   5: file_offset 4 */
+          0x16, 0x4e,               /*   6: total_compressed_size 39 */
+          0x14, 0x00,               /*   7: ordinal 0 (i16) */
+          0x00,                     /*   stop RowGroup */
+        KV_AND_TAIL};
+#undef STATS_7
+    assert_int_equal(m.size, sizeof(page) + sizeof(footer) + 8);
+    expect_file(&m, footer, sizeof(footer));
+    free_mem(&m);
+}
+
+static void test_parquet_writer__known_bytes_dictionary_pages(void **state)
+{
+    (void)state;
+    const lake_pq_column_def defs[] = {{"s", LAKE_PQ_STRING, 1}};
+    lake_pq_writer_opts o = {0};
+    o.codec = LAKE_CODEC_NONE;
+    memfile m;
+    open_mem(&m, defs, 1, &o);
+    const lake_strview v[] = {{"x", 1}, {NULL, 0}};
+    const uint8_t valid[] = {1, 0};
+    const lake_pq_column_data cols[] = {{v, valid}};
+    lake_error err;
+    assert_int_equal(lake_pq_writer_write(m.w, cols, 2, &err), LAKE_OK);
+    close_mem(&m);
+    static const uint8_t pages[] = {
+        'P', 'A', 'R', '1',
+        /* dictionary page: header, then PLAIN ["x"] */
+        0x15, 0x04,                   /* 1: DICTIONARY_PAGE */
+        0x15, 0x0a, 0x15, 0x0a,       /* 2, 3: 5 bytes */
+        0x4c,                         /* 7: DictionaryPageHeader */
+        0x15, 0x02, 0x15, 0x00, 0x00, /*   1 entry, PLAIN */
+        0x00,
+        0x01, 0x00, 0x00, 0x00, 'x',
+        /* data page: levels 1 0 (4-byte length, one bit-packed group),
+         * bit width 1, index 0 bit-packed */
+        0x15, 0x00, 0x15, 0x12, 0x15, 0x12, /* DATA_PAGE, 9, 9 bytes */
+        0x2c,
+        0x15, 0x04,                   /*   2 values */
+        0x15, 0x10,                   /*   RLE_DICTIONARY */
+        0x15, 0x06, 0x15, 0x06,       /*   RLE levels */
+        0x1c, 0x36, 0x02,             /*   null_count 1 */
+        0x28, 0x01, 'x', 0x18, 0x01, 'x', 0x11, 0x11, 0x00,
+        0x00, 0x00,
+        0x02, 0x00, 0x00, 0x00, 0x03, 0x01, /* levels */
+        0x01, 0x03, 0x00};                  /* width 1, index 0 */
+    assert_memory_equal(m.bytes, pages, sizeof(pages));
+    parsed f;
+    parse_file(m.bytes, m.size, &f);
+    const rd cmd = column_meta(&f, 0, 0);
+    assert_int_equal(rd_int(&cmd, LAKE_PQ_CMD_DICT_PAGE_OFFSET, -1), 4);
+    assert_int_equal(rd_int(&cmd, LAKE_PQ_CMD_DATA_PAGE_OFFSET, -1), 4 + 18);
+    assert_int_equal(rd_int(&cmd, LAKE_PQ_CMD_COMPRESSED, -1),
+                     sizeof(pages) - 4);
+    assert_int_equal(f.fmd.i, sizeof(pages)); /* the footer follows */
+    free_mem(&m);
+}
+
 /* ---- statistics ---- */
 
 static rd chunk_stats(const parsed *f, size_t g, size_t j)
@@ -1127,6 +1293,9 @@ int main(void)
         cmocka_unit_test(test_parquet_writer__empty_file_layout),
         cmocka_unit_test(test_parquet_writer__pages_and_footer_layout),
         cmocka_unit_test(test_parquet_writer__schema_and_kv_in_footer),
+        cmocka_unit_test(test_parquet_writer__known_bytes_empty_file),
+        cmocka_unit_test(test_parquet_writer__known_bytes_one_int32_row),
+        cmocka_unit_test(test_parquet_writer__known_bytes_dictionary_pages),
         cmocka_unit_test(test_parquet_writer__statistics),
         cmocka_unit_test(test_parquet_writer__dictionary_fallback),
         cmocka_unit_test(
