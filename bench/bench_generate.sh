@@ -9,13 +9,15 @@
 set -euo pipefail
 
 BUILD=${1:-build}
-EXE=$(cd "$BUILD" && pwd)/sparkify
 USERS=${USERS:-40000}
 DAYS=${DAYS:-5}
 REPS=${REPS:-3}
 RSS_USERS=${RSS_USERS:-5000}
 WORK=$(mktemp -d "${WORK:-/tmp}/bench_generate.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+# A private copy: a rebuild of the tree during the run cannot touch it.
+cp "$BUILD/sparkify" "$WORK/sparkify"
+EXE=$WORK/sparkify
 
 # run NAME ARGS...: one run into a fresh folder; prints
 # "wall_s user_s sys_s maxrss_kb bytes". Old trees are removed before the
