@@ -44,6 +44,14 @@ typedef struct s3_store {
     size_t n_written, cap_written;
     char published[16][64];
     size_t n_published;
+    /* One client per worker thread, kept for the run so that its
+     * connections stay alive from file to file (a client is not
+     * thread-safe; a thread's outputs use it one call at a time). */
+    struct {
+        pthread_t tid;
+        lake_s3_client *c;
+    } clients[64];
+    size_t n_clients;
 } s3_store;
 
 /* ---- outputs held in memory until publish ---- */
@@ -129,6 +137,40 @@ static bool is_held(const char *rel)
     return !base || strcmp(base + 1, "_SUCCESS") == 0;
 }
 
+/* The calling thread's client, created on first use. */
+static lake_status thread_client(s3_store *s,
+                                 lake_s3_client **out,
+                                 lake_error *err)
+{
+    const pthread_t self = pthread_self();
+    *out = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_clients && !*out; i++)
+        if (pthread_equal(s->clients[i].tid, self))
+            *out = s->clients[i].c;
+    pthread_mutex_unlock(&s->mu);
+    if (*out)
+        return LAKE_OK;
+    const lake_s3_opts opts = {.alloc = s->base.alloc, .max_connections = 4};
+    LAKE_TRY(lake_s3_client_new(&opts, out, err));
+    pthread_mutex_lock(&s->mu);
+    const bool room = s->n_clients < LAKE_ARRAY_LEN(s->clients);
+    if (room) {
+        s->clients[s->n_clients].tid = self;
+        s->clients[s->n_clients].c = *out;
+        s->n_clients++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!room) {
+        lake_s3_client_free(*out);
+        *out = NULL;
+        return lake_error_set(err, LAKE_ETOOBIG,
+                              "etl: over %zu threads writing to S3",
+                              LAKE_ARRAY_LEN(s->clients));
+    }
+    return LAKE_OK;
+}
+
 static lake_status s3_create(etl_store *st,
                              const char *rel,
                              lake_output **out,
@@ -162,13 +204,10 @@ static lake_status s3_create(etl_store *st,
     }
     if (data_key(s, rel, &key) != LAKE_OK)
         return lake_error_oom(err, "etl");
-    /* One client per output: outputs are written by worker threads. */
     lake_s3_client *c = NULL;
-    const lake_s3_opts opts = {.alloc = a, .max_connections = 4};
-    lake_status rc = lake_s3_client_new(&opts, &c, err);
+    lake_status rc = thread_client(s, &c, err);
     if (rc == LAKE_OK)
-        rc = lake_output_open_s3_take(c, s->bucket, key.data, NULL, out,
-                                      err);
+        rc = lake_output_open_s3(c, s->bucket, key.data, NULL, out, err);
     char *k = NULL;
     if (rc == LAKE_OK) {
         size_t len, cap;
@@ -335,6 +374,8 @@ static void s3_close(etl_store *st, bool ok)
         lake_free(a, s->written[i]);
     lake_free(a, s->written);
     lake_s3_client_free(s->c);
+    for (size_t i = 0; i < s->n_clients; i++)
+        lake_s3_client_free(s->clients[i].c);
     lake_free(a, s->prefix);
     pthread_mutex_destroy(&s->mu);
     lake_free(a, s);
