@@ -40,17 +40,13 @@ typedef struct worker {
     lake_gen_events ev;  /* this worker's users' events of a day */
     lake_gen_event *tmp; /* sort scratch */
     size_t tmp_cap;
-    lake_buf *text;     /* the current slot's formatted chunk */
-    lake_buf *z;        /* its compressed form */
-    lake_buf texts[2];  /* two slots: one formats while the other is */
-    lake_buf zs_out[2]; /* written out */
-    uint32_t crc[2];
-    bool has[2]; /* the slot holds a chunk */
-    int slot;
+    lake_buf *text; /* a formatted chunk (or song file) */
+    lake_buf *z;    /* its compressed form */
+    lake_buf text_buf, z_buf;
+    uint32_t crc; /* CRC-32 of text (gzip) */
     z_stream zs;
     bool zs_ready;
     counts cnt;
-    size_t chunk; /* chunk index (format phase) */
 } worker;
 
 struct gen {
@@ -69,6 +65,7 @@ struct gen {
     lake_gen_events dups_prev, dups_next;
     lake_gen_events file; /* the events of one log file, in order */
     worker *w;
+    struct day_writer *dw; /* the log file being written */
     int32_t day;
     /* song phase */
     uint32_t *song_list; /* written songs, then fault files */
@@ -177,43 +174,6 @@ static lake_status run_all(gen *g, job_fn fn, lake_error *err)
             pthread_join(tid[i], NULL);
         else
             fn(&g->w[i]); /* no thread: do it here; output is the same */
-    }
-    for (int i = 0; i < g->threads; i++) {
-        if (g->w[i].rc != LAKE_OK) {
-            if (err)
-                *err = g->w[i].err;
-            return g->w[i].rc;
-        }
-    }
-    return LAKE_OK;
-}
-
-/* Threads started by start_all(), one per worker. */
-typedef struct pending {
-    pthread_t tid[MAX_THREADS];
-    bool started[MAX_THREADS];
-    job jobs[MAX_THREADS];
-    job_fn fn;
-} pending;
-
-static void start_all(gen *g, job_fn fn, pending *p)
-{
-    p->fn = fn;
-    for (int i = 0; i < g->threads; i++) {
-        p->jobs[i].fn = fn;
-        p->jobs[i].w = &g->w[i];
-        p->started[i] =
-            pthread_create(&p->tid[i], NULL, job_main, &p->jobs[i]) == 0;
-    }
-}
-
-static lake_status join_all(gen *g, pending *p, lake_error *err)
-{
-    for (int i = 0; i < g->threads; i++) {
-        if (p->started[i])
-            pthread_join(p->tid[i], NULL);
-        else
-            p->fn(&g->w[i]); /* no thread: do it here */
     }
     for (int i = 0; i < g->threads; i++) {
         if (g->w[i].rc != LAKE_OK) {
@@ -560,63 +520,93 @@ static void count_event(gen *g, counts *c, const lake_gen_event *ev)
         c->matched++;
 }
 
-static void format_job(worker *w)
+/* The output of one log file, shared by the workers: chunks are
+ * formatted in parallel and appended strictly in chunk order, each by the
+ * worker that formatted it, so the write system calls of one chunk overlap
+ * the formatting of the next ones. */
+typedef struct day_writer {
+    pthread_mutex_t mu;
+    pthread_cond_t turn;
+    size_t claimed; /* chunks handed out */
+    size_t next;    /* the chunk whose turn it is */
+    size_t n_chunks;
+    bool failed; /* stop: rc and err say why */
+    lake_status rc;
+    lake_error err;
+    lake_output *out;
+    uint32_t crc; /* gzip: CRC-32 and size of the text so far */
+    uint64_t raw;
+} day_writer;
+
+/* Format chunk @p c into w->text (and w->z when compressing). */
+static lake_status format_chunk(worker *w, size_t c)
 {
     gen *g = w->g;
-    w->rc = LAKE_OK;
-    w->text = &w->texts[w->slot];
-    w->z = &w->zs_out[w->slot];
-    if (!w->has[w->slot])
-        return;
-    const size_t i0 = w->chunk * CHUNK_EVENTS;
+    const size_t i0 = c * CHUNK_EVENTS;
     const size_t i1 = LAKE_MIN(i0 + CHUNK_EVENTS, g->file.n);
     w->text->len = 0;
     for (size_t i = i0; i < i1; i++) {
         if (i > 0 && lake_buf_append_byte(w->text, '\n') != LAKE_OK)
-            goto oom;
+            return lake_error_oom(&w->err, "generate");
         if (lake_gen_format_event(w->text, &g->world, g->users, g->frags.data,
                                   &g->file.v[i]) != LAKE_OK)
-            goto oom;
+            return lake_error_oom(&w->err, "generate");
         count_event(g, &w->cnt, &g->file.v[i]);
     }
     if (g->gzip) {
         w->z->len = 0;
-        w->crc[w->slot] = (uint32_t)crc32(0L, (const Bytef *)w->text->data,
-                                          (uInt)w->text->len);
-        w->rc = deflate_into(w, w->text->data, w->text->len, Z_SYNC_FLUSH);
-    }
-    return;
-oom:
-    w->rc = lake_error_oom(&w->err, "generate");
-}
-
-/* Append every worker's chunk in @p slot to @p out, in chunk order. */
-static lake_status write_slot(gen *g,
-                              lake_output *out,
-                              int slot,
-                              uint32_t *crc,
-                              uint64_t *raw,
-                              lake_error *err)
-{
-    for (int i = 0; i < g->threads; i++) {
-        worker *w = &g->w[i];
-        if (!w->has[slot])
-            continue;
-        const lake_buf *t = &w->texts[slot];
-        lake_status rc;
-        if (g->gzip) {
-            *crc = (uint32_t)crc32_combine(*crc, w->crc[slot], (z_off_t)t->len);
-            *raw += t->len;
-            rc = lake_output_write(out, w->zs_out[slot].data,
-                                   w->zs_out[slot].len, err);
-        } else {
-            rc = lake_output_write(out, t->data, t->len, err);
-        }
-        w->has[slot] = false;
-        if (rc != LAKE_OK)
-            return rc;
+        w->crc = (uint32_t)crc32(0L, (const Bytef *)w->text->data,
+                                 (uInt)w->text->len);
+        return deflate_into(w, w->text->data, w->text->len, Z_SYNC_FLUSH);
     }
     return LAKE_OK;
+}
+
+/* Workers claim chunks in increasing order, format them, and wait for
+ * their turn to write each: whichever workers run, every chunk before a
+ * claimed one is claimed too, so nobody waits for a worker that never
+ * started. The first failure stops everyone. */
+static void format_job(worker *w)
+{
+    gen *g = w->g;
+    day_writer *dw = g->dw;
+    w->rc = LAKE_OK;
+    for (;;) {
+        pthread_mutex_lock(&dw->mu);
+        const size_t c = dw->claimed++;
+        const bool done = c >= dw->n_chunks || dw->failed;
+        pthread_mutex_unlock(&dw->mu);
+        if (done)
+            return;
+        const lake_status frc = format_chunk(w, c);
+        pthread_mutex_lock(&dw->mu);
+        while (dw->next != c && !dw->failed)
+            pthread_cond_wait(&dw->turn, &dw->mu);
+        if (!dw->failed && frc != LAKE_OK) {
+            dw->failed = true;
+            dw->rc = frc;
+            dw->err = w->err;
+        } else if (!dw->failed) {
+            const lake_buf *b = g->gzip ? w->z : w->text;
+            lake_status rc =
+                lake_output_write(dw->out, b->data, b->len, &dw->err);
+            if (rc == LAKE_OK && g->gzip) {
+                dw->crc = (uint32_t)crc32_combine(dw->crc, w->crc,
+                                                  (z_off_t)w->text->len);
+                dw->raw += w->text->len;
+            }
+            if (rc != LAKE_OK) {
+                dw->failed = true;
+                dw->rc = rc;
+            }
+        }
+        dw->next = c + 1;
+        const bool stop = dw->failed;
+        pthread_cond_broadcast(&dw->turn);
+        pthread_mutex_unlock(&dw->mu);
+        if (stop)
+            return;
+    }
 }
 
 static lake_status write_day(gen *g, lake_error *err)
@@ -638,38 +628,32 @@ static lake_status write_day(gen *g, lake_error *err)
     oo.no_fsync = 1;
     lake_output *out = NULL;
     lake_status rc = lake_output_open_file(path, &oo, &out, err);
-    uint32_t crc = 0;
-    uint64_t raw = 0;
     if (rc == LAKE_OK && g->gzip)
         rc = lake_output_write(out, gzip_magic, sizeof(gzip_magic), err);
-    const size_t n_chunks = (g->file.n + CHUNK_EVENTS - 1) / CHUNK_EVENTS;
-    int prev = -1; /* slot formatted by the last wave, not yet written */
-    for (size_t c0 = 0, wave = 0; rc == LAKE_OK && c0 < n_chunks;
-         c0 += (size_t)g->threads, wave++) {
-        const int slot = (int)(wave & 1);
-        for (int i = 0; i < g->threads; i++) {
-            g->w[i].slot = slot;
-            g->w[i].chunk = c0 + (size_t)i;
-            g->w[i].has[slot] = c0 + (size_t)i < n_chunks;
+    day_writer dw;
+    memset(&dw, 0, sizeof(dw));
+    dw.out = out;
+    dw.n_chunks = (g->file.n + CHUNK_EVENTS - 1) / CHUNK_EVENTS;
+    if (rc == LAKE_OK) {
+        if (pthread_mutex_init(&dw.mu, NULL) != 0)
+            rc = lake_error_oom(err, "generate");
+        else if (pthread_cond_init(&dw.turn, NULL) != 0) {
+            pthread_mutex_destroy(&dw.mu);
+            rc = lake_error_oom(err, "generate");
         }
-        if (g->threads == 1) {
-            rc = run_all(g, format_job, err);
-            if (rc == LAKE_OK)
-                rc = write_slot(g, out, slot, &crc, &raw, err);
-            continue;
-        }
-        /* Format this wave while writing the last one. */
-        pending p;
-        start_all(g, format_job, &p);
-        if (prev >= 0)
-            rc = write_slot(g, out, prev, &crc, &raw, err);
-        const lake_status rc2 = join_all(g, &p, err);
-        if (rc == LAKE_OK)
-            rc = rc2;
-        prev = slot;
     }
-    if (rc == LAKE_OK && prev >= 0)
-        rc = write_slot(g, out, prev, &crc, &raw, err);
+    if (rc == LAKE_OK) {
+        g->dw = &dw;
+        const lake_status wrc = run_all(g, format_job, err);
+        g->dw = NULL;
+        pthread_cond_destroy(&dw.turn);
+        pthread_mutex_destroy(&dw.mu);
+        rc = dw.failed ? dw.rc : wrc;
+        if (dw.failed && err)
+            *err = dw.err;
+    }
+    const uint32_t crc = dw.crc;
+    const uint64_t raw = dw.raw;
     if (rc == LAKE_OK && g->gzip) {
         unsigned char tail[10] = {0x03, 0x00};
         put_le32(tail + 2, crc);
@@ -847,10 +831,8 @@ static void gen_free(gen *g)
             worker *w = &g->w[i];
             lake_gen_events_free(&w->ev);
             lake_free(g->alloc, w->tmp);
-            for (int k = 0; k < 2; k++) {
-                lake_buf_reset(&w->texts[k]);
-                lake_buf_reset(&w->zs_out[k]);
-            }
+            lake_buf_reset(&w->text_buf);
+            lake_buf_reset(&w->z_buf);
             if (w->zs_ready)
                 deflateEnd(&w->zs);
         }
@@ -960,12 +942,10 @@ lake_status lake_generate(const lake_generate_opts *o,
         g.w[i].g = &g;
         g.w[i].index = i;
         g.w[i].ev.alloc = g.alloc;
-        for (int k = 0; k < 2; k++) {
-            lake_buf_init(&g.w[i].texts[k], g.alloc, 0);
-            lake_buf_init(&g.w[i].zs_out[k], g.alloc, 0);
-        }
-        g.w[i].text = &g.w[i].texts[0];
-        g.w[i].z = &g.w[i].zs_out[0];
+        lake_buf_init(&g.w[i].text_buf, g.alloc, 0);
+        lake_buf_init(&g.w[i].z_buf, g.alloc, 0);
+        g.w[i].text = &g.w[i].text_buf;
+        g.w[i].z = &g.w[i].z_buf;
     }
     for (uint32_t u = 0; u < g.world.n_users; u++) {
         if (lake_gen_user_init(&g.world, u, &g.users[u], &g.frags) != LAKE_OK) {
