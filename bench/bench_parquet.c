@@ -173,6 +173,24 @@ static void make_table(column *cols, size_t n)
             if (cols[j].valid[i])
                 cols[j].plain_bytes +=
                     cols[j].sv ? 4 + cols[j].sv[i].len : 8;
+    /* The ETL hands over strings that lie in its input buffers in row
+     * order, as Arrow does: copy each column's strings into one arena so
+     * that the writer does not pay a cache miss per value that no real
+     * input would cost. */
+    for (size_t j = 0; j < N_COLS; j++) {
+        if (!cols[j].sv)
+            continue;
+        size_t total = 1;
+        for (size_t i = 0; i < n; i++)
+            total += cols[j].sv[i].len;
+        char *arena = malloc(total);
+        char *p = arena;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(p, cols[j].sv[i].ptr, cols[j].sv[i].len);
+            cols[j].sv[i].ptr = p;
+            p += cols[j].sv[i].len;
+        }
+    }
 }
 
 /* Write @p cols (or one of them, @p only >= 0) with @p codec into memory
