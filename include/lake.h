@@ -618,6 +618,8 @@ typedef struct lake_etl_opts {
     size_t row_group_bytes;      /* 0: the Parquet writer's default */
     size_t bucket_bytes;         /* 0: 48 MiB; target size of one spill
                                     bucket of plays (tests make it small) */
+    size_t spill_memory_bytes;   /* 0: 256 MiB; spilled plays are kept in
+                                    memory up to this, then go to disk */
     int no_fsync;                /* 1: skip fsync (tests only) */
     lake_etl_progress_fn progress; /* NULL: no progress reports */
     void *progress_ctx;

@@ -103,6 +103,7 @@ typedef struct etl_extent {
     int64_t off;
     uint64_t len;
     int worker;
+    const char *mem; /* spill kept in memory: the bytes; NULL: on disk */
 } etl_extent;
 
 /* A bucket a worker has spilled to: its key and, during a flush, the
@@ -121,6 +122,7 @@ typedef struct etl_worker {
     lake_record_reader *reader;
     lake_file_data data;
     lake_buf path;
+    lake_buf source;        /* the file as the user named it */
     etl_arena arena;
     etl_vec songs;          /* etl_song */
     etl_user_map users;
@@ -142,6 +144,7 @@ typedef struct etl_worker {
     int sfd;
     int64_t soff;
     etl_vec sext;           /* etl_extent */
+    etl_vec chunks;         /* char *: spill buffers kept in memory */
     /* scratch of the write phase */
     lake_buf scratch;
     lake_buf cols;          /* column arrays of the file being written */
@@ -157,6 +160,9 @@ typedef struct etl_bucket {
 typedef struct etl_ctx {
     const lake_etl_opts *opts;
     const lake_allocator *alloc;
+    /* The roots as the caller gave them (s3:// URIs stay URIs), for the
+     * quarantine's "source"; opts has the roots actually read. */
+    const char *song_source, *log_source;
     int n_threads;
     int64_t t0_ns;
     etl_store *store;
@@ -181,6 +187,11 @@ typedef struct etl_ctx {
     /* logs phase */
     uint32_t hash_slots;     /* H: hash slots per (year, month) */
     size_t spill_flush_bytes; /* a worker flushes its plays beyond */
+    /* Spilled plays stay in memory up to this many bytes in all, then go
+     * to the spill files: small inputs do no spill I/O, and memory stays
+     * bounded for any volume. */
+    int64_t spill_mem_budget;
+    atomic_int_fast64_t spill_mem_used;
     etl_user **users;        /* the users table, user_id order */
     size_t n_users;
     etl_user_map user_all;
@@ -204,6 +215,14 @@ lake_status etl_wrap_error(lake_error *err,
                            lake_status rc,
                            const char *path,
                            uint64_t record);
+
+/* The quarantine source of a file: "<source root>/<rel>", which is
+ * @p path itself unless the input was fetched (S3). */
+const char *etl_source_name(etl_worker *w,
+                            const char *source_root,
+                            const char *read_root,
+                            const char *path,
+                            const char *rel);
 
 /* Build "<root>/<rel>" in @p out (NUL-terminated). */
 LAKE_NODISCARD lake_status etl_join_path(lake_buf *out,

@@ -267,11 +267,6 @@ lake_status etl_spill_flush(etl_worker *w, lake_error *err)
     etl_ctx *c = w->ctx;
     if (w->spill_in.len == 0)
         return LAKE_OK;
-    if (w->sfd < 0) {
-        char name[64];
-        snprintf(name, sizeof(name), "plays-%d.tmp", w->id);
-        LAKE_TRY(c->store->ops->scratch(c->store, name, &w->sfd, err));
-    }
     etl_bucket_buf *bufs = (etl_bucket_buf *)w->bufs.data;
     const char *in = w->spill_in.data;
     const size_t n_in = w->spill_in.len;
@@ -291,20 +286,41 @@ lake_status etl_spill_flush(etl_worker *w, lake_error *err)
         bufs[pre[0]].pos += pre[1];
         off += sizeof(pre) + pre[1];
     }
-    if (etl_vec_reserve(&w->sext, w->sext.n + w->bufs.n) != LAKE_OK)
+    if (etl_vec_reserve(&w->sext, w->sext.n + w->bufs.n) != LAKE_OK ||
+        etl_vec_reserve(&w->chunks, w->chunks.n + 1) != LAKE_OK)
         return lake_error_oom(err, "etl");
+    /* Keep the grouped bytes in memory while the budget allows. */
+    const int64_t used = atomic_fetch_add(&c->spill_mem_used,
+                                          (int64_t)w->spill_out.cap);
+    const bool in_memory =
+        used + (int64_t)w->spill_out.cap <= c->spill_mem_budget;
+    if (!in_memory) {
+        atomic_fetch_sub(&c->spill_mem_used, (int64_t)w->spill_out.cap);
+        if (w->sfd < 0) {
+            char name[64];
+            snprintf(name, sizeof(name), "plays-%d.tmp", w->id);
+            LAKE_TRY(c->store->ops->scratch(c->store, name, &w->sfd, err));
+        }
+    }
     for (size_t i = 0; i < w->bufs.n; i++) {
         if (bufs[i].bytes == 0)
             continue;
         etl_extent *e = etl_vec_push(&w->sext); /* reserved above */
         e->key = bufs[i].key;
         e->seq = 0;
-        e->off = w->soff + (int64_t)(bufs[i].pos - bufs[i].bytes);
+        const uint64_t start = bufs[i].pos - bufs[i].bytes;
+        e->off = in_memory ? 0 : w->soff + (int64_t)start;
+        e->mem = in_memory ? out + start : NULL;
         e->len = bufs[i].bytes;
         e->worker = w->id;
     }
-    LAKE_TRY(write_all(w->sfd, out, (size_t)total, w->soff, err));
-    w->soff += (int64_t)total;
+    if (in_memory) {
+        char **slot = etl_vec_push(&w->chunks); /* reserved above */
+        *slot = lake_buf_take(&w->spill_out, NULL, NULL);
+    } else {
+        LAKE_TRY(write_all(w->sfd, out, (size_t)total, w->soff, err));
+        w->soff += (int64_t)total;
+    }
     w->spill_in.len = 0;
     for (size_t i = 0; i < w->bufs.n; i++)
         bufs[i].bytes = 0;
@@ -399,7 +415,11 @@ static lake_status read_one(etl_worker *w, uint32_t log_idx)
         if (next == LAKE_NEXT_END)
             break;
         if (next == LAKE_NEXT_REJECT) {
-            LAKE_TRY(etl_quarantine_add(w, path, &rej, &w->err));
+            LAKE_TRY(etl_quarantine_add(
+                w,
+                etl_source_name(w, c->log_source, c->opts->log_root, path,
+                                fe->rel_path),
+                &rej, &w->err));
             continue;
         }
         lake_status rc = LAKE_OK;
@@ -476,6 +496,9 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
     c->hash_slots = h;
     c->spill_flush_bytes = LAKE_MIN(LAKE_MAX(target / 4, SPILL_FLUSH_MIN_BYTES),
                                     SPILL_FLUSH_MAX_BYTES);
+    c->spill_mem_budget = c->opts->spill_memory_bytes
+                              ? (int64_t)c->opts->spill_memory_bytes
+                              : (int64_t)256 * 1024 * 1024;
 
     LAKE_TRY(etl_parallel(c, "logs", logs_task, err));
 

@@ -214,6 +214,7 @@ lake_status etl_quarantine_flush(etl_worker *w,
     e->off = w->qoff;
     e->len = w->qbuf.len;
     e->worker = w->id;
+    e->mem = NULL;
     size_t done = 0;
     while (done < w->qbuf.len) {
         const ssize_t k = pwrite(w->qfd, w->qbuf.data + done,

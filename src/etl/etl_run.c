@@ -141,6 +141,7 @@ static lake_status workers_new(etl_ctx *c, lake_error *err)
         w->sfd = -1;
         w->data.alloc = c->alloc;
         lake_buf_init(&w->path, c->alloc, 0);
+        lake_buf_init(&w->source, c->alloc, 0);
         lake_buf_init(&w->qbuf, c->alloc, 0);
         lake_buf_init(&w->scratch, c->alloc, 0);
         lake_buf_init(&w->cols, c->alloc, 0);
@@ -153,6 +154,7 @@ static lake_status workers_new(etl_ctx *c, lake_error *err)
         etl_vec_init(&w->qext, c->alloc, sizeof(etl_extent));
         etl_vec_init(&w->bufs, c->alloc, sizeof(etl_bucket_buf));
         etl_vec_init(&w->sext, c->alloc, sizeof(etl_extent));
+        etl_vec_init(&w->chunks, c->alloc, sizeof(char *));
         etl_vec_init(&w->refs, c->alloc, sizeof(play_ref));
     }
     for (int i = 0; i < c->n_threads; i++)
@@ -170,6 +172,7 @@ static void workers_free(etl_ctx *c)
         lake_record_reader_free(w->reader);
         lake_file_data_free(&w->data);
         lake_buf_reset(&w->path);
+        lake_buf_reset(&w->source);
         lake_buf_reset(&w->qbuf);
         lake_buf_reset(&w->scratch);
         lake_buf_reset(&w->cols);
@@ -183,6 +186,9 @@ static void workers_free(etl_ctx *c)
         etl_vec_free(&w->bufs);
         lake_free(c->alloc, w->buf_slot);
         etl_vec_free(&w->sext);
+        for (size_t k = 0; k < w->chunks.n; k++)
+            lake_free(c->alloc, ETL_VEC_AT(&w->chunks, char *, k));
+        etl_vec_free(&w->chunks);
         etl_vec_free(&w->refs);
         if (w->qfd >= 0)
             close(w->qfd);
@@ -299,6 +305,8 @@ lake_status lake_etl_run(const lake_etl_opts *opts,
     etl_vec_init(&c.buckets, c.alloc, sizeof(etl_bucket));
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
+    c.song_source = opts->song_root;
+    c.log_source = opts->log_root;
     lake_etl_opts local_opts = *opts; /* s3:// inputs: local copies */
     char *song_dir = NULL, *log_dir = NULL;
     c.opts = &local_opts;

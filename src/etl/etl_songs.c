@@ -114,7 +114,11 @@ static lake_status read_one(etl_worker *w, uint32_t file_idx)
         if (next == LAKE_NEXT_END)
             break;
         if (next == LAKE_NEXT_REJECT) {
-            LAKE_TRY(etl_quarantine_add(w, path, &rej, &w->err));
+            LAKE_TRY(etl_quarantine_add(
+                w,
+                etl_source_name(w, c->song_source, c->opts->song_root, path,
+                                fe->rel_path),
+                &rej, &w->err));
             continue;
         }
         if (keep_song(w, &rec, file_idx, i) != LAKE_OK)

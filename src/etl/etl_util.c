@@ -226,6 +226,20 @@ lake_status etl_wrap_error(lake_error *err,
                           (unsigned long long)record + 1, inner);
 }
 
+const char *etl_source_name(etl_worker *w,
+                            const char *source_root,
+                            const char *read_root,
+                            const char *path,
+                            const char *rel)
+{
+    if (!source_root || source_root == read_root ||
+        !strcmp(source_root, read_root))
+        return path;
+    if (etl_join_path(&w->source, source_root, rel) != LAKE_OK)
+        return path; /* out of memory: the local name still locates it */
+    return w->source.data;
+}
+
 /* ---- threads ---- */
 
 typedef struct thread_arg {

@@ -159,6 +159,11 @@ static lake_status load_bucket(etl_worker *w,
     for (size_t i = 0; i < bk->n_ext; i++) {
         const etl_extent *e =
             &ETL_VEC_AT(&c->all_ext, etl_extent, bk->first_ext + i);
+        if (e->mem) {
+            memcpy(w->scratch.data + w->scratch.len, e->mem, e->len);
+            w->scratch.len += e->len;
+            continue;
+        }
         const int fd = c->workers[e->worker].sfd;
         size_t done = 0;
         while (done < e->len) {

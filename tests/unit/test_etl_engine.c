@@ -356,10 +356,20 @@ static void test_etl_engine__threads_identical_bytes(void **state)
     run_ok(&o, &r);
     o = basic_opts(l3, 3);
     o.bucket_bytes = 1; /* many hash slots: still the same plays */
+    o.spill_memory_bytes = 1; /* and every spill on disk */
     lake_etl_report r3;
     run_ok(&o, &r3);
     char *s1 = snapshot(l1), *s2 = snapshot(l2);
     assert_string_equal(s1, s2);
+    /* spilled to disk rather than kept in memory: the same bytes */
+    char l4[512];
+    lake_path(l4, sizeof(l4), "t4");
+    o = basic_opts(l4, 2);
+    o.spill_memory_bytes = 1;
+    run_ok(&o, &r);
+    char *s4 = snapshot(l4);
+    assert_string_equal(s1, s4);
+    free(s4);
     /* a rerun into the same lake gives the same bytes too */
     o = basic_opts(l2, 2);
     run_ok(&o, &r);
@@ -683,6 +693,7 @@ static int64_t peak_of_run(const char *logs, const char *lake)
     o.log_root = logs;
     o.alloc = &pa.base;
     o.bucket_bytes = 256 * 1024;
+    o.spill_memory_bytes = 1024 * 1024;
     lake_etl_report r;
     run_ok(&o, &r);
     assert_int_equal(atomic_load(&pa.live), 0);
