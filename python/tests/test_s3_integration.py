@@ -121,6 +121,15 @@ def test_s3_signature_is_verified(tool: Path, s3_server: Server,
     assert "request id" in r.stderr
 
 
+def test_s3_credentials_from_dl_cfg(tool: Path, s3_server: Server,
+                                    bucket: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "dl.cfg"
+    cfg.write_text(f"[AWS]\nAWS_ACCESS_KEY_ID = '{KEY_ID}'\n"
+                   f"AWS_SECRET_ACCESS_KEY = '{SECRET}'\n")
+    run(tool, s3_server.endpoint, "ls", bucket, "", secret="wrong-secret",
+        S3_TOOL_CONFIG_FILE=str(cfg))
+
+
 def test_s3_session_token_is_sent(tool: Path, s3_server: Server,
                                   bucket: str) -> None:
     # s3proxy implements no STS: it refuses the x-amz-security-token header
@@ -361,12 +370,15 @@ def lake_keys(tool: Path, s3: Server, bucket: str, prefix: str) -> list[str]:
     return [line.split("\t", 1)[1] for line in out.splitlines()]
 
 
-def etl(sparkify: Path, endpoint: str, *args: str,
-        ok: bool = True) -> subprocess.CompletedProcess[str]:
+def etl(sparkify: Path, endpoint: str, *args: str, ok: bool = True,
+        dlcfg: Path | None = None) -> subprocess.CompletedProcess[str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     e.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID=KEY_ID,
              AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="us-east-1",
              HOME=str(ROOT / "nonexistent-home"))
+    if dlcfg is not None:  # the course's dl.cfg instead of the environment
+        del e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"]
+        e["SPARKIFY_S3_CONFIG_FILE"] = str(dlcfg)
     r = subprocess.run([str(sparkify), "etl", *args], env=e,
                        capture_output=True, text=True, check=False,
                        timeout=300)
@@ -399,9 +411,13 @@ def test_s3_etl_s3_to_s3(tool: Path, sparkify: Path, s3_server: Server,
     for k in ("rows", "matched_plays", "quarantined", "song_files",
               "log_files"):
         assert report[k] == local_report[k]
-    # A second run replaces the first one's files, and leaves no upload.
+    # A second run (credentials from a dl.cfg this time) replaces the first
+    # one's files, and leaves no upload.
+    dlcfg = tmp_path / "dl.cfg"
+    dlcfg.write_text(f"[AWS]\nAWS_ACCESS_KEY_ID={KEY_ID}\n"
+                     f"AWS_SECRET_ACCESS_KEY={SECRET}\n")
     etl(sparkify, s3_server.endpoint, f"s3://{bucket}/in/",
-        f"s3://{bucket}/out/")
+        f"s3://{bucket}/out/", dlcfg=dlcfg)
     second = lake_keys(tool, s3_server, bucket, "out/")
     assert len(second) == len(first)
     data1 = {k for k in first if not k.endswith("_SUCCESS")}

@@ -19,6 +19,16 @@
 #include "etl/etl_s3.h"
 #include "lake_internal.h"
 
+lake_s3_opts etl_s3_client_opts(const lake_allocator *alloc,
+                                int max_connections)
+{
+    const char *cfg = getenv("SPARKIFY_S3_CONFIG_FILE");
+    const lake_s3_opts o = {.alloc = alloc,
+                            .max_connections = max_connections,
+                            .config_file = cfg && cfg[0] ? cfg : NULL};
+    return o;
+}
+
 bool etl_is_s3(const char *path)
 {
     return path && strncmp(path, "s3://", 5) == 0;
@@ -136,7 +146,7 @@ lake_status etl_s3_fetch_input(const char *uri,
         rc = lake_error_oom(err, "etl");
         goto cleanup;
     }
-    const lake_s3_opts opts = {.alloc = alloc};
+    const lake_s3_opts opts = etl_s3_client_opts(alloc, 0);
     rc = lake_s3_client_new(&opts, &c, err);
     if (rc == LAKE_OK)
         rc = lake_s3_list_objects(c, bucket, prefix.data, 0, &list, err);

@@ -9,6 +9,12 @@
 
 #include "etl/etl_store.h"
 
+/* Client options of the ETL: the standard chain, or the dl.cfg-style
+ * file named by SPARKIFY_S3_CONFIG_FILE when set. @p max_connections 0:
+ * the client's default. */
+lake_s3_opts etl_s3_client_opts(const lake_allocator *alloc,
+                                int max_connections);
+
 /* Whether @p path is an s3:// URI. */
 bool etl_is_s3(const char *path);
 

@@ -151,7 +151,7 @@ static lake_status thread_client(s3_store *s,
     pthread_mutex_unlock(&s->mu);
     if (*out)
         return LAKE_OK;
-    const lake_s3_opts opts = {.alloc = s->base.alloc, .max_connections = 4};
+    const lake_s3_opts opts = etl_s3_client_opts(s->base.alloc, 4);
     LAKE_TRY(lake_s3_client_new(&opts, out, err));
     pthread_mutex_lock(&s->mu);
     const bool room = s->n_clients < LAKE_ARRAY_LEN(s->clients);
@@ -416,7 +416,7 @@ lake_status etl_store_open_s3(const char *uri,
         lake_s3_amz_date((int64_t)time(NULL), date);
         snprintf(s->run_id, sizeof(s->run_id), "%s-%ld-%04x", date,
                  (long)getpid(), (unsigned)(lake_now_ns() & 0xffff));
-        const lake_s3_opts opts = {.alloc = alloc};
+        const lake_s3_opts opts = etl_s3_client_opts(alloc, 0);
         rc = lake_s3_client_new(&opts, &s->c, err);
     }
     if (rc != LAKE_OK) {

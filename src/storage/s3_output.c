@@ -139,15 +139,10 @@ static lake_status s3_write_impl(s3_output *s,
 {
     while (n > 0) {
         lake_buf *cur = &s->parts[s->n_pending];
-        if (cur->cap < s->part_size) {
-            const lake_status rc = lake_buf_reserve(cur, s->part_size -
-                                                             cur->len);
-            if (rc != LAKE_OK)
-                return lake_error_oom(err, "s3");
-        }
+        /* The buffer grows with the data: a small file costs its size. */
         const size_t k = LAKE_MIN(n, s->part_size - cur->len);
-        memcpy(cur->data + cur->len, p, k);
-        cur->len += k;
+        if (lake_buf_append(cur, p, k) != LAKE_OK)
+            return lake_error_oom(err, "s3");
         p += k;
         n -= k;
         if (cur->len < s->part_size)
