@@ -6,9 +6,11 @@
  * "s3_tool: <status>: <message>" with exit status 1. */
 #include "fmacros.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lake_common.h"
 #include "storage/s3_client.h"
@@ -147,6 +149,124 @@ static lake_status cmd_putmany(lake_s3_client *c,
     return rc;
 }
 
+/* putdir BUCKET PREFIX DIR: every regular file below DIR, concurrently,
+ * as PREFIX<relative path>. */
+typedef struct dir_files {
+    lake_buf names; /* NUL-separated relative paths */
+    size_t n;
+} dir_files;
+
+static lake_status walk(const char *root, const char *rel, dir_files *d)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return LAKE_EIO;
+    const struct dirent *e;
+    lake_status rc = LAKE_OK;
+    while (rc == LAKE_OK && (e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[4096];
+        snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
+                 e->d_name);
+        char full[8200];
+        snprintf(full, sizeof(full), "%s/%s", root, sub);
+        struct stat st;
+        if (stat(full, &st) != 0)
+            rc = LAKE_EIO;
+        else if (S_ISDIR(st.st_mode))
+            rc = walk(root, sub, d);
+        else if (S_ISREG(st.st_mode)) {
+            rc = lake_buf_append(&d->names, sub, strlen(sub) + 1);
+            d->n++;
+        }
+    }
+    closedir(dir);
+    return rc;
+}
+
+typedef struct put_dir {
+    const char *bucket;
+    const char *root;
+    char **keys;
+    char **rels;
+    lake_buf *bodies;
+    size_t n, next;
+} put_dir;
+
+static lake_status putdir_next(void *ctx,
+                               lake_s3_req *req,
+                               bool *more,
+                               lake_error *err)
+{
+    put_dir *p = ctx;
+    *more = p->next < p->n;
+    if (!*more)
+        return LAKE_OK;
+    const size_t i = p->next++;
+    char path[8200];
+    snprintf(path, sizeof(path), "%s/%s", p->root, p->rels[i]);
+    lake_buf_init(&p->bodies[i], NULL, 0);
+    LAKE_TRY(read_all(path, &p->bodies[i], err));
+    req->method = "PUT";
+    req->bucket = p->bucket;
+    req->key = p->keys[i];
+    req->index = i;
+    req->body = p->bodies[i].data ? p->bodies[i].data : "";
+    req->body_len = p->bodies[i].len;
+    return LAKE_OK;
+}
+
+static lake_status putdir_done(void *ctx, lake_s3_req *req, lake_error *err)
+{
+    (void)err;
+    put_dir *p = ctx;
+    lake_buf_reset(&p->bodies[req->index]);
+    return LAKE_OK;
+}
+
+static lake_status cmd_putdir(lake_s3_client *c, char **argv,
+                              lake_error *err)
+{
+    dir_files d = {0};
+    lake_buf_init(&d.names, NULL, 0);
+    lake_status rc = walk(argv[2], "", &d);
+    if (rc != LAKE_OK) {
+        lake_buf_reset(&d.names);
+        return lake_error_set(err, rc, "s3_tool: cannot walk %s", argv[2]);
+    }
+    put_dir p = {argv[0], argv[2], calloc(d.n + 1, sizeof(char *)),
+                 calloc(d.n + 1, sizeof(char *)),
+                 calloc(d.n + 1, sizeof(lake_buf)), d.n, 0};
+    const char *name = d.names.data;
+    for (size_t i = 0; p.keys && p.rels && i < d.n; i++) {
+        char key[4096];
+        snprintf(key, sizeof(key), "%s%s", argv[1], name);
+        p.keys[i] = lake_strdup(NULL, key);
+        p.rels[i] = (char *)(uintptr_t)name;
+        name += strlen(name) + 1;
+    }
+    if (!p.keys || !p.rels || !p.bodies)
+        rc = LAKE_ENOMEM;
+    if (rc == LAKE_OK) {
+        const lake_s3_batch b = {putdir_next, putdir_done, &p, 0};
+        rc = lake_s3_run(c, &b, err);
+    }
+    for (size_t i = 0; p.keys && i < d.n; i++)
+        free(p.keys[i]);
+    for (size_t i = 0; p.bodies && i < d.n; i++)
+        lake_buf_reset(&p.bodies[i]);
+    free(p.keys);
+    free(p.rels);
+    free(p.bodies);
+    lake_buf_reset(&d.names);
+    if (rc == LAKE_OK)
+        printf("put %zu files\n", d.n);
+    return rc;
+}
+
 static lake_status cmd_getall(lake_s3_client *c,
                               const char *bucket,
                               const char *prefix,
@@ -270,6 +390,8 @@ static lake_status run(lake_s3_client *c, int argc, char **argv,
         return lake_s3_abort_upload(c, argv[2], argv[3], argv[4], err);
     if (strcmp(cmd, "putmany") == 0 && argc == 6)
         return cmd_putmany(c, argv + 2, err);
+    if (strcmp(cmd, "putdir") == 0 && argc == 5)
+        return cmd_putdir(c, argv + 2, err);
     if (strcmp(cmd, "getall") == 0 && argc == 4)
         return cmd_getall(c, argv[2], argv[3], err);
     return lake_error_set(err, LAKE_EINVAL, "s3_tool: bad usage");
@@ -280,7 +402,7 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr,
                 "usage: s3_tool mb|ls|uploads|get|put|write|rm|rmprefix|"
-                "abort|putmany|getall ARGS\n");
+                "abort|putmany|putdir|getall ARGS\n");
         return 2;
     }
     const lake_s3_opts opts = {
