@@ -155,6 +155,7 @@ typedef struct etl_worker {
 typedef struct etl_bucket {
     uint64_t key;
     size_t first_ext, n_ext; /* into ctx->all_ext */
+    uint64_t bytes;          /* spilled bytes of its plays */
 } etl_bucket;
 
 typedef struct etl_ctx {
@@ -185,6 +186,7 @@ typedef struct etl_ctx {
     size_t n_song_runs;
     lake_song_index *index;
     /* logs phase */
+    uint32_t *log_order;     /* log file indices, biggest first */
     uint32_t hash_slots;     /* H: hash slots per (year, month) */
     size_t spill_flush_bytes; /* a worker flushes its plays beyond */
     /* Spilled plays stay in memory up to this many bytes in all, then go

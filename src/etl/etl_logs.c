@@ -452,9 +452,46 @@ static lake_status logs_task(etl_worker *w)
         const int64_t i = atomic_fetch_add(&c->next_task, 1);
         if (i >= (int64_t)c->log_files.n_files)
             break;
-        LAKE_TRY(read_one(w, (uint32_t)i));
+        LAKE_TRY(read_one(w, c->log_order[i]));
     }
     return etl_spill_flush(w, &w->err);
+}
+
+typedef struct sized_file {
+    int64_t size;
+    uint32_t idx;
+} sized_file;
+
+static int cmp_file_size(const void *pa, const void *pb)
+{
+    const sized_file *a = pa, *b = pb;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* The order workers take log files in: biggest first, so that they
+ * finish together. Results never depend on it (they are keyed by file
+ * index). */
+static lake_status order_logs(etl_ctx *c, lake_error *err)
+{
+    const size_t n = c->log_files.n_files;
+    sized_file *tmp = lake_malloc(c->alloc, (n ? n : 1) * sizeof(*tmp));
+    c->log_order = lake_malloc(c->alloc, (n ? n : 1) * sizeof(uint32_t));
+    if (!tmp || !c->log_order) {
+        lake_free(c->alloc, tmp);
+        return lake_error_oom(err, "etl");
+    }
+    for (size_t i = 0; i < n; i++) {
+        tmp[i].size = c->log_files.files[i].size_bytes;
+        tmp[i].idx = (uint32_t)i;
+    }
+    if (n > 1)
+        qsort(tmp, n, sizeof(*tmp), cmp_file_size);
+    for (size_t i = 0; i < n; i++)
+        c->log_order[i] = tmp[i].idx;
+    lake_free(c->alloc, tmp);
+    return LAKE_OK;
 }
 
 static int cmp_user(const void *pa, const void *pb)
@@ -471,6 +508,14 @@ static int cmp_ext(const void *pa, const void *pb)
     if (a->worker != b->worker)
         return a->worker < b->worker ? -1 : 1;
     return a->off < b->off ? -1 : a->off > b->off;
+}
+
+static int cmp_bucket_size(const void *pa, const void *pb)
+{
+    const etl_bucket *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return a->key < b->key ? -1 : a->key > b->key;
 }
 
 lake_status etl_logs_read(etl_ctx *c, lake_error *err)
@@ -500,6 +545,7 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
                               ? (int64_t)c->opts->spill_memory_bytes
                               : (int64_t)256 * 1024 * 1024;
 
+    LAKE_TRY(order_logs(c, err));
     LAKE_TRY(etl_parallel(c, "logs", logs_task, err));
 
     /* users: fold the workers' maps, then sort by user_id */
@@ -546,6 +592,18 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
         b->key = e->key;
         b->first_ext = i;
         b->n_ext = 1;
+        b->bytes = 0;
     }
+    for (size_t i = 0; i < c->buckets.n; i++) {
+        etl_bucket *b = &ETL_VEC_AT(&c->buckets, etl_bucket, i);
+        for (size_t k = 0; k < b->n_ext; k++)
+            b->bytes +=
+                ETL_VEC_AT(&c->all_ext, etl_extent, b->first_ext + k).len;
+    }
+    /* Biggest first, so that threads finish together (the order of the
+     * work never shows in the output: files are named by bucket key). */
+    if (c->buckets.n > 1)
+        qsort(c->buckets.data, c->buckets.n, sizeof(etl_bucket),
+              cmp_bucket_size);
     return LAKE_OK;
 }

@@ -206,6 +206,7 @@ static void ctx_free(etl_ctx *c)
     lake_free(c->alloc, c->artists);
     lake_free(c->alloc, c->song_runs);
     lake_free(c->alloc, c->users);
+    lake_free(c->alloc, c->log_order);
     etl_user_map_free(&c->user_all);
     etl_vec_free(&c->all_ext);
     etl_vec_free(&c->buckets);
