@@ -1166,6 +1166,98 @@ static void test_parquet_writer__oom_sweep(void **state)
     }
 }
 
+/* ---- memory stays bounded by a row group ---- */
+
+/* An allocator that tracks live and peak bytes (with a size header). */
+typedef struct peak_alloc {
+    lake_allocator base;
+    size_t live, peak;
+} peak_alloc;
+
+static void *peak_malloc(void *ctx, size_t n)
+{
+    peak_alloc *pa = ctx;
+    size_t *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    p[0] = n;
+    pa->live += n;
+    pa->peak = LAKE_MAX(pa->peak, pa->live);
+    return (char *)p + 16;
+}
+
+static void peak_free(void *ctx, void *ptr)
+{
+    peak_alloc *pa = ctx;
+    if (!ptr)
+        return;
+    size_t *p = (size_t *)(void *)((char *)ptr - 16);
+    pa->live -= p[0];
+    free(p);
+}
+
+static void *peak_realloc(void *ctx, void *ptr, size_t old, size_t n)
+{
+    (void)old;
+    void *q = peak_malloc(ctx, n);
+    if (q && ptr) {
+        const size_t *p = (const size_t *)(void *)((char *)ptr - 16);
+        memcpy(q, ptr, LAKE_MIN(p[0], n));
+        peak_free(ctx, ptr);
+    }
+    return q;
+}
+
+/* Peak bytes the writer holds while writing @p rows rows. */
+static size_t peak_for_rows(int64_t rows)
+{
+    peak_alloc pa = {{peak_malloc, peak_realloc, peak_free, NULL}, 0, 0};
+    pa.base.ctx = &pa;
+    enum { BATCH = 1000 };
+    static lake_strview s[BATCH];
+    static char text[BATCH][24];
+    static int64_t v[BATCH];
+    const lake_pq_column_def defs[] = {{"s", LAKE_PQ_STRING, 1},
+                                       {"v", LAKE_PQ_INT64, 0}};
+    lake_pq_writer_opts o = {0};
+    o.alloc = &pa.base;
+    o.row_group_bytes = 256 << 10;
+    o.codec = LAKE_CODEC_ZSTD;
+    broken_output sink = {{&broken_vt, NULL, "sink.parquet", 0, false,
+                           false},
+                          INT64_MAX};
+    lake_pq_writer *w = NULL;
+    lake_error err;
+    assert_int_equal(lake_pq_writer_new(&sink.base, defs, 2, &o, &w, &err),
+                     LAKE_OK);
+    for (int64_t done = 0; done < rows; done += BATCH) {
+        for (int i = 0; i < BATCH; i++) {
+            const int n = snprintf(text[i], sizeof(text[i]), "v%lld",
+                                   (long long)(done + i));
+            s[i] = (lake_strview){text[i], (size_t)n};
+            v[i] = done + i;
+        }
+        const lake_pq_column_data cols[] = {{s, NULL}, {v, NULL}};
+        assert_int_equal(lake_pq_writer_write(w, cols, BATCH, &err), LAKE_OK);
+    }
+    assert_int_equal(lake_pq_writer_close(w, &err), LAKE_OK);
+    lake_pq_writer_free(w);
+    assert_int_equal(pa.live, 0);
+    return pa.peak;
+}
+
+static void test_parquet_writer__memory_bounded_by_a_row_group(void **state)
+{
+    (void)state;
+    /* 50k rows make ~4 row groups of 256 KiB, 400k rows ~30: the peak
+     * must not grow with the file (only the footer's row-group list
+     * does, by ~100 bytes a group). */
+    const size_t small = peak_for_rows(50000);
+    const size_t large = peak_for_rows(400000);
+    assert_true(large < small + small / 4);
+    assert_true(large < 4u << 20);
+}
+
 /* ---- reopen ---- */
 
 /* Write rows [from, from + n) of a 3-column sample with @p w into @p out. */
@@ -1307,6 +1399,7 @@ int main(void)
             test_parquet_writer__output_failure_stops_the_writer),
         cmocka_unit_test(test_parquet_writer__row_group_limit),
         cmocka_unit_test(test_parquet_writer__oom_sweep),
+        cmocka_unit_test(test_parquet_writer__memory_bounded_by_a_row_group),
         cmocka_unit_test(test_parquet_writer__reopen_gives_the_same_bytes),
         cmocka_unit_test(test_parquet_writer__file_output_round_trip),
     };
