@@ -39,6 +39,96 @@ static uint8_t take_byte(input *in)
     return b;
 }
 
+/* ---- a Thrift compact skipper: the footer must parse to its length ---- */
+
+typedef struct tc_in {
+    const uint8_t *p;
+    size_t n, i;
+    bool bad;
+} tc_in;
+
+static uint64_t tc_varint(tc_in *r)
+{
+    uint64_t v = 0;
+    for (int s = 0; s < 64 && r->i < r->n; s += 7) {
+        const uint8_t b = r->p[r->i++];
+        v |= (uint64_t)(b & 0x7f) << s;
+        if (!(b & 0x80))
+            return v;
+    }
+    r->bad = true;
+    return 0;
+}
+
+static int64_t tc_zz(tc_in *r)
+{
+    const uint64_t v = tc_varint(r);
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static void tc_skip(tc_in *r, int type, int depth);
+
+static void tc_skip_struct(tc_in *r, int depth, int16_t want, int64_t *out)
+{
+    int16_t last = 0;
+    while (!r->bad && r->i < r->n) {
+        const uint8_t h = r->p[r->i++];
+        if (h == 0)
+            return;
+        last = (h >> 4) ? (int16_t)(last + (h >> 4)) : (int16_t)tc_zz(r);
+        if (want && last == want && (h & 0x0f) == 6) {
+            *out = tc_zz(r);
+            continue;
+        }
+        tc_skip(r, h & 0x0f, depth + 1);
+    }
+    r->bad = true;
+}
+
+static void tc_skip(tc_in *r, int type, int depth)
+{
+    if (depth > 32) {
+        r->bad = true;
+        return;
+    }
+    switch (type) {
+    case 1:
+    case 2:
+        return;
+    case 4:
+    case 5:
+    case 6:
+        tc_varint(r);
+        return;
+    case 8: {
+        const uint64_t n = tc_varint(r);
+        if (n > r->n - r->i)
+            r->bad = true;
+        else
+            r->i += (size_t)n;
+        return;
+    }
+    case 9: {
+        if (r->i >= r->n) {
+            r->bad = true;
+            return;
+        }
+        const uint8_t h = r->p[r->i++];
+        uint64_t n = h >> 4;
+        if (n == 15)
+            n = tc_varint(r);
+        for (uint64_t k = 0; k < n && !r->bad; k++)
+            tc_skip(r, h & 0x0f, depth + 1);
+        return;
+    }
+    case 12:
+        tc_skip_struct(r, depth, 0, NULL);
+        return;
+    default:
+        r->bad = true;
+    }
+}
+
 typedef struct table {
     size_t n_cols;
     lake_pq_column_def defs[MAX_COLS];
@@ -140,6 +230,12 @@ static lake_status write_table(const table *t,
                               (uint32_t)p[len - 6] << 16 |
                               (uint32_t)p[len - 5] << 24;
         if ((size_t)flen + 12 > len)
+            abort();
+        /* FileMetaData parses to exactly its length; num_rows agrees */
+        tc_in r = {p + len - 8 - flen, flen, 0, false};
+        int64_t num_rows = -1;
+        tc_skip_struct(&r, 0, 3, &num_rows);
+        if (r.bad || r.i != flen || num_rows != t->n_rows)
             abort();
         if (lake_pq_writer_rows(w) != t->n_rows)
             abort();
