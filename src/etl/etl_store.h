@@ -53,6 +53,10 @@ LAKE_NODISCARD lake_status etl_store_open_local(const char *lake,
                                                 etl_store **out,
                                                 lake_error *err);
 
+/* Tests: make the local store publish as on a file system without
+ * RENAME_EXCHANGE (two renames). */
+void etl_store_local_no_exchange(etl_store *s);
+
 /* Prefix of the staging folders inside a local lake. */
 #define ETL_STAGING_PREFIX ".sparkify-staging-"
 #endif

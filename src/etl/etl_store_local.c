@@ -27,7 +27,8 @@
 
 typedef struct published {
     char name[64];
-    bool exchanged; /* else renamed: nothing was there before */
+    bool exchanged;  /* else renamed: nothing was there before */
+    bool by_renames; /* exchanged with two renames (no RENAME_EXCHANGE) */
 } published;
 
 typedef struct local_store {
@@ -39,6 +40,7 @@ typedef struct local_store {
     bool fsync;
     published pub[MAX_PUBLISHED];
     size_t n_pub;
+    bool no_exchange; /* tests: act as if RENAME_EXCHANGE were missing */
 } local_store;
 
 /* ---- staged outputs: plain files in the staging area, no temp name ---- */
@@ -230,16 +232,42 @@ static lake_status local_publish(etl_store *s,
     snprintf(from, sizeof(from), "%s/%s", ls->stage_name, name);
     published *p = &ls->pub[ls->n_pub];
     snprintf(p->name, sizeof(p->name), "%s", name);
-    if (renameat2(ls->lake_fd, from, ls->lake_fd, name, RENAME_EXCHANGE) ==
-        0) {
+    p->by_renames = false;
+    int ex = -1;
+    if (ls->no_exchange)
+        errno = EINVAL;
+    else
+        ex = renameat2(ls->lake_fd, from, ls->lake_fd, name, RENAME_EXCHANGE);
+    if (ex == 0) {
         p->exchanged = true;
-    } else if (errno == ENOENT) {
+    } else if (errno == ENOENT ||
+               (errno == EINVAL && faccessat(ls->lake_fd, name, F_OK,
+                                             AT_SYMLINK_NOFOLLOW) != 0)) {
         if (renameat2(ls->lake_fd, from, ls->lake_fd, name,
                       RENAME_NOREPLACE) != 0 &&
             renameat(ls->lake_fd, from, ls->lake_fd, name) != 0)
             return lake_error_errno(err, errno, "etl: publish %s/%s",
                                     ls->lake, name);
         p->exchanged = false;
+    } else if (errno == EINVAL) {
+        /* No RENAME_EXCHANGE on this file system: move the old entry
+         * aside, then the new one in. A reader may miss the table for a
+         * moment but never sees a mix; the old one ends where an
+         * exchange would have put it. */
+        char aside[4096];
+        snprintf(aside, sizeof(aside), "%s/%s.old", ls->stage_name, name);
+        if (renameat(ls->lake_fd, name, ls->lake_fd, aside) != 0)
+            return lake_error_errno(err, errno, "etl: publish %s/%s",
+                                    ls->lake, name);
+        if (renameat(ls->lake_fd, from, ls->lake_fd, name) != 0) {
+            const int e = errno;
+            renameat(ls->lake_fd, aside, ls->lake_fd, name);
+            return lake_error_errno(err, e, "etl: publish %s/%s", ls->lake,
+                                    name);
+        }
+        renameat(ls->lake_fd, aside, ls->lake_fd, from);
+        p->exchanged = true;
+        p->by_renames = true;
     } else {
         return lake_error_errno(err, errno, "etl: publish %s/%s", ls->lake,
                                 name);
@@ -276,7 +304,13 @@ static void local_close(etl_store *s, bool ok)
         while (ls->n_pub > 0) {
             const published *p = &ls->pub[--ls->n_pub];
             snprintf(to, sizeof(to), "%s/%s", ls->stage_name, p->name);
-            if (p->exchanged)
+            if (p->by_renames) {
+                char aside[4096];
+                snprintf(aside, sizeof(aside), "%s/%s.new", ls->stage_name,
+                         p->name);
+                if (renameat(ls->lake_fd, p->name, ls->lake_fd, aside) == 0)
+                    renameat(ls->lake_fd, to, ls->lake_fd, p->name);
+            } else if (p->exchanged)
                 renameat2(ls->lake_fd, to, ls->lake_fd, p->name,
                           RENAME_EXCHANGE);
             else
@@ -390,4 +424,9 @@ lake_status etl_store_open_local(const char *lake,
 fail:
     local_close(&ls->base, false);
     return rc;
+}
+
+void etl_store_local_no_exchange(etl_store *s)
+{
+    ((local_store *)s)->no_exchange = true;
 }
