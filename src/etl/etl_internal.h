@@ -128,6 +128,7 @@ typedef struct etl_worker {
     etl_user_map users;
     /* quarantine lines of this worker, on disk by file */
     lake_buf qbuf;
+    uint32_t qkey;          /* quarantine key of the file being read */
     int qfd;
     int64_t qoff;
     etl_vec qext;           /* etl_extent */

@@ -401,6 +401,7 @@ static lake_status read_one(etl_worker *w, uint32_t log_idx)
     if (etl_join_path(&w->path, c->opts->log_root, fe->rel_path) != LAKE_OK)
         return lake_error_oom(&w->err, "etl");
     const char *path = w->path.data;
+    w->qkey = qkey;
     LAKE_TRY(lake_read_file(path, 0, &w->data, &w->err));
     lake_record_reader_reset(w->reader, LAKE_REC_EVENT, w->data.data,
                              w->data.len);

@@ -182,7 +182,11 @@ lake_status etl_quarantine_reason(etl_worker *w,
                               source, (long long)line,
                               rc == LAKE_ENOMEM ? "out of memory"
                                                 : "record too big");
-    return count_reason(w, reason);
+    LAKE_TRY(count_reason(w, reason));
+    /* A file full of bad records must not fill memory. */
+    if (b->len >= QBUF_FLUSH_BYTES)
+        return etl_quarantine_flush(w, w->qkey, err);
+    return LAKE_OK;
 }
 
 lake_status etl_quarantine_add(etl_worker *w,

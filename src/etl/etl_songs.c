@@ -100,6 +100,7 @@ static lake_status read_one(etl_worker *w, uint32_t file_idx)
     if (etl_join_path(&w->path, c->opts->song_root, fe->rel_path) != LAKE_OK)
         return lake_error_oom(&w->err, "etl");
     const char *path = w->path.data;
+    w->qkey = file_idx;
     LAKE_TRY(lake_read_file(path, 0, &w->data, &w->err));
     lake_record_reader_reset(w->reader, LAKE_REC_SONG, w->data.data,
                              w->data.len);

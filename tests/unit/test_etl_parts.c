@@ -400,6 +400,57 @@ static void test_etl_parts__run_fails_midway(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Files full of bad records: the quarantine goes to disk in pieces while
+ * a file is read, and comes out whole and in input order. */
+static void test_etl_parts__big_quarantine_in_order(void **state)
+{
+    (void)state;
+    const char *root = getenv("LAKE_TEST_DATA");
+    char songs[512], logs[512], lake[512], path[700];
+    snprintf(songs, sizeof(songs), "%s/etl/small/song_data",
+             root ? root : "tests/data");
+    snprintf(logs, sizeof(logs), "%s/badlogs", tmpdir);
+    snprintf(lake, sizeof(lake), "%s/badlake", tmpdir);
+    assert_int_equal(mkdir(logs, 0777), 0);
+    enum { LINES = 60000 };
+    for (int f = 0; f < 2; f++) {
+        snprintf(path, sizeof(path), "%s/%c.json", logs, 'a' + f);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        for (int i = 0; i < LINES; i++)
+            fprintf(fp, "{not json %d, padding padding padding padding "
+                        "padding padding padding padding padding}\n", i);
+        fclose(fp);
+    }
+    lake_etl_opts o;
+    memset(&o, 0, sizeof(o));
+    o.song_root = songs;
+    o.log_root = logs;
+    o.lake = lake;
+    o.threads = 2;
+    o.no_fsync = 1;
+    lake_etl_report r;
+    lake_error err;
+    assert_int_equal(lake_etl_run(&o, &r, &err), LAKE_OK);
+    assert_int_equal(r.quarantined, 2 * LINES);
+    snprintf(path, sizeof(path), "%s/_quarantine/part-00000.jsonl", lake);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof(line), fp)) {
+        const int file = n / LINES, want = n % LINES + 1;
+        char expect[64];
+        snprintf(expect, sizeof(expect), "/%c.json\",\"line\":%d,",
+                 'a' + file, want);
+        if (!strstr(line, expect))
+            fail_msg("quarantine line %d: %s", n, line);
+        n++;
+    }
+    fclose(fp);
+    assert_int_equal(n, 2 * LINES);
+}
+
 /* Publishing fails half-way (an immutable table folder): the tables
  * already published are put back. Needs chattr; skipped without it. */
 static void test_etl_parts__publish_failure_rolls_back(void **state)
@@ -475,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_etl_parts__store_without_exchange),
         cmocka_unit_test(test_etl_parts__store_errors),
         cmocka_unit_test(test_etl_parts__run_fails_midway),
+        cmocka_unit_test(test_etl_parts__big_quarantine_in_order),
         cmocka_unit_test(test_etl_parts__publish_failure_rolls_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
