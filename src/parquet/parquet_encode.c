@@ -174,13 +174,30 @@ void lake_pq_dict_free(lake_pq_dict *d)
     d->n = 0;
 }
 
+/* memcmp(a, b, n) == 0 without a call for the short strings that
+ * dictionaries hold (overlapping fixed-size loads, as in the hash). */
+static inline bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n >= 8) {
+        if (n > 16)
+            return memcmp(a, b, n) == 0;
+        return load64(a) == load64(b) &&
+               load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4)
+        return load32(a) == load32(b) &&
+               load32(a + n - 4) == load32(b + n - 4);
+    return n == 0 ||
+           (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
 static inline bool entry_equals(const lake_pq_dict *d,
                                 uint32_t idx,
                                 const void *p,
                                 size_t len)
 {
     const uint8_t *e = (const uint8_t *)d->plain.data + d->offsets[idx];
-    return load32(e) == len && memcmp(e + 4, p, len) == 0;
+    return load32(e) == len && bytes_equal(e + 4, p, len);
 }
 
 /* Double the table (or make the first one) and re-place every entry. */

@@ -307,6 +307,45 @@ static void test_parquet_encode__dict_strings(void **state)
     lake_pq_dict_free(&d);
 }
 
+static void test_parquet_encode__dict_tells_every_byte_apart(void **state)
+{
+    (void)state;
+    /* For every length 0..40, strings that differ in exactly one byte
+     * position are distinct entries, and each is found again. */
+    lake_pq_dict d;
+    lake_pq_dict_init(&d, NULL, 0);
+    char base[41], s[41];
+    memset(base, 'a', sizeof(base));
+    uint32_t expect = 0, idx;
+    for (size_t len = 0; len <= 40; len++) {
+        assert_int_equal(lake_pq_dict_put(&d, base, len, SIZE_MAX, &idx),
+                         LAKE_OK);
+        assert_int_equal(idx, expect++);
+        for (size_t pos = 0; pos < len; pos++) {
+            memcpy(s, base, len);
+            s[pos] = 'b';
+            assert_int_equal(lake_pq_dict_put(&d, s, len, SIZE_MAX, &idx),
+                             LAKE_OK);
+            assert_int_equal(idx, expect++);
+        }
+    }
+    expect = 0;
+    for (size_t len = 0; len <= 40; len++) {
+        assert_int_equal(lake_pq_dict_put(&d, base, len, SIZE_MAX, &idx),
+                         LAKE_OK);
+        assert_int_equal(idx, expect++);
+        for (size_t pos = 0; pos < len; pos++) {
+            memcpy(s, base, len);
+            s[pos] = 'b';
+            assert_int_equal(lake_pq_dict_put(&d, s, len, SIZE_MAX, &idx),
+                             LAKE_OK);
+            assert_int_equal(idx, expect++);
+        }
+    }
+    assert_int_equal(d.n, expect);
+    lake_pq_dict_free(&d);
+}
+
 static void test_parquet_encode__dict_fixed_width_is_bitwise(void **state)
 {
     (void)state;
@@ -399,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_parquet_encode__bit_width),
         cmocka_unit_test(test_parquet_encode__rle_oom),
         cmocka_unit_test(test_parquet_encode__dict_strings),
+        cmocka_unit_test(test_parquet_encode__dict_tells_every_byte_apart),
         cmocka_unit_test(test_parquet_encode__dict_fixed_width_is_bitwise),
         cmocka_unit_test(test_parquet_encode__dict_limit_refuses_and_keeps),
         cmocka_unit_test(test_parquet_encode__dict_oom),
