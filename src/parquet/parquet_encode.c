@@ -138,15 +138,6 @@ static inline uint64_t hash_key(uint64_t key)
     return fmix64(key ^ 0x9E3779B97F4A7C15ULL);
 }
 
-/* Words per slot: fixed-width values keep their bits in the slot, so a
- * probe touches one cache line instead of two. */
-static inline size_t slot_words(const lake_pq_dict *d)
-{
-    return d->width ? 2 : 1;
-}
-
-/* ---- dictionary ---- */
-
 void lake_pq_dict_init(lake_pq_dict *d, const lake_allocator *alloc, int width)
 {
     memset(d, 0, sizeof(*d));
@@ -160,17 +151,15 @@ void lake_pq_dict_clear(lake_pq_dict *d)
     d->n = 0;
     d->plain.len = 0;
     if (d->slots)
-        memset(d->slots, 0, d->n_slots * slot_words(d) * sizeof(*d->slots));
+        memset(d->slots, 0, d->n_slots * 2 * sizeof(*d->slots));
 }
 
 void lake_pq_dict_free(lake_pq_dict *d)
 {
     lake_free(d->alloc, d->slots);
-    lake_free(d->alloc, d->offsets);
     lake_buf_reset(&d->plain);
     d->slots = NULL;
-    d->offsets = NULL;
-    d->n_slots = d->offsets_cap = 0;
+    d->n_slots = 0;
     d->n = 0;
 }
 
@@ -191,43 +180,35 @@ static inline bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
            (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
 }
 
-static inline bool entry_equals(const lake_pq_dict *d,
-                                uint32_t idx,
-                                const void *p,
-                                size_t len)
+/* Whether slot @p pos of @p slots holds an entry. Its words: [2 * pos] is
+ * the value's bits (fixed width) or hash << 32 | (index + 1) (strings);
+ * [2 * pos + 1] is index + 1 (fixed width) or offset << 32 | length
+ * (strings). */
+static inline bool slot_used(const lake_pq_dict *d,
+                             const uint64_t *slots,
+                             size_t pos)
 {
-    const uint8_t *e = (const uint8_t *)d->plain.data + d->offsets[idx];
-    return load32(e) == len && bytes_equal(e + 4, p, len);
+    return slots[2 * pos + (d->width ? 1 : 0)] != 0;
 }
 
 /* Double the table (or make the first one) and re-place every entry. */
 static lake_status grow_slots(lake_pq_dict *d)
 {
-    const size_t words = slot_words(d);
     const size_t n_new = d->n_slots ? d->n_slots * 2 : 32;
-    uint64_t *slots = lake_calloc(d->alloc, n_new * words, sizeof(*slots));
+    uint64_t *slots = lake_calloc(d->alloc, n_new * 2, sizeof(*slots));
     if (!slots)
         return LAKE_ENOMEM;
     const size_t mask = n_new - 1;
     for (size_t i = 0; i < d->n_slots; i++) {
-        if (words == 2) {
-            const uint64_t key = d->slots[2 * i], v = d->slots[2 * i + 1];
-            if (!v)
-                continue;
-            size_t pos = (size_t)hash_key(key) & mask;
-            while (slots[2 * pos + 1])
-                pos = (pos + 1) & mask;
-            slots[2 * pos] = key;
-            slots[2 * pos + 1] = v;
+        if (!slot_used(d, d->slots, i))
             continue;
-        }
-        const uint64_t s = d->slots[i];
-        if (!s)
-            continue;
-        size_t pos = (size_t)(s >> 32) & mask;
-        while (slots[pos])
+        const uint64_t w0 = d->slots[2 * i], w1 = d->slots[2 * i + 1];
+        size_t pos =
+            (size_t)(d->width ? hash_key(w0) : w0 >> 32) & mask;
+        while (slot_used(d, slots, pos))
             pos = (pos + 1) & mask;
-        slots[pos] = s;
+        slots[2 * pos] = w0;
+        slots[2 * pos + 1] = w1;
     }
     lake_free(d->alloc, d->slots);
     d->slots = slots;
@@ -276,44 +257,37 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
         LAKE_TRY(grow_slots(d));
     if (d->width)
         return put_fixed(d, p, max_bytes, idx);
-    const uint64_t h = lake_pq_hash_bytes(p, len);
-    const uint64_t tag = h >> 32;
+    /* Strings: the slot holds hash, index, offset and length, so a probe
+     * reads one cache line and then the entry's bytes only on a match. */
+    const uint64_t tag = lake_pq_hash_bytes(p, len) >> 32;
     const size_t mask = d->n_slots - 1;
     size_t pos = (size_t)tag & mask;
     for (;;) {
-        const uint64_t s = d->slots[pos];
-        if (!s)
+        const uint64_t w0 = d->slots[2 * pos];
+        if (!w0)
             break;
-        if ((s >> 32) == tag && entry_equals(d, (uint32_t)s - 1, p, len)) {
-            *idx = (uint32_t)s - 1;
+        const uint64_t w1 = d->slots[2 * pos + 1];
+        if ((w0 >> 32) == tag && (uint32_t)w1 == len &&
+            bytes_equal((const uint8_t *)d->plain.data + (w1 >> 32) + 4, p,
+                        len)) {
+            *idx = (uint32_t)w0 - 1;
             return LAKE_OK;
         }
         pos = (pos + 1) & mask;
     }
     const size_t add = len + 4;
     if (d->plain.len + add > max_bytes || d->n == UINT32_MAX - 1 ||
-        len > INT32_MAX)
-        return LAKE_ETOOBIG;
-    if (d->n == d->offsets_cap) {
-        const size_t cap = d->offsets_cap ? d->offsets_cap * 2 : 16;
-        uint32_t *o = lake_realloc(d->alloc, d->offsets,
-                                   d->offsets_cap * sizeof(*o),
-                                   cap * sizeof(*o));
-        if (!o)
-            return LAKE_ENOMEM;
-        d->offsets = o;
-        d->offsets_cap = cap;
-    }
-    if (d->plain.len + add > UINT32_MAX)
+        len > INT32_MAX || d->plain.len + add > UINT32_MAX)
         return LAKE_ETOOBIG;
     LAKE_TRY(lake_buf_reserve(&d->plain, add));
-    uint8_t *dst = (uint8_t *)d->plain.data + d->plain.len;
-    d->offsets[d->n] = (uint32_t)d->plain.len;
+    const uint64_t offset = d->plain.len;
+    uint8_t *dst = (uint8_t *)d->plain.data + offset;
     lake_store_u32le(dst, (uint32_t)len);
     if (len)
         memcpy(dst + 4, p, len);
     d->plain.len += add;
-    d->slots[pos] = tag << 32 | ((uint64_t)d->n + 1);
+    d->slots[2 * pos] = tag << 32 | ((uint64_t)d->n + 1);
+    d->slots[2 * pos + 1] = offset << 32 | (uint64_t)len;
     *idx = d->n++;
     return LAKE_OK;
 }

@@ -36,11 +36,10 @@ typedef struct lake_pq_dict {
     const lake_allocator *alloc;
     int width;          /* bytes per value, or 0 for BYTE_ARRAY */
     uint32_t n;         /* distinct values */
-    uint64_t *slots;    /* strings: hash << 32 | (index + 1), 0 empty;
-                           fixed width: pairs {bits, index + 1} */
+    uint64_t *slots;    /* 2 words a slot: fixed width {bits, index + 1};
+                           strings {hash << 32 | (index + 1),
+                           offset in plain << 32 | length}; 0 is empty */
     size_t n_slots;     /* a power of two, or 0 before the first insert */
-    uint32_t *offsets;  /* BYTE_ARRAY: offset of entry i in `plain` */
-    size_t offsets_cap; /* entries allocated in `offsets` */
     lake_buf plain;     /* the PLAIN dictionary page body */
 } lake_pq_dict;
 
