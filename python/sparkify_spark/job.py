@@ -114,7 +114,7 @@ def ship_code(spark: SparkSession, lib: Optional[str] = None) -> None:
     shipped = {f.rstrip("/").rsplit("/", 1)[-1] for f in sc.listFiles}
     if not any(n.startswith(_native.LIB_NAME) for n in shipped):
         sc.addFile(lib or _native.library_path())
-    if not sc.master.startswith("local") and ZIP_NAME not in shipped:
+    if ZIP_NAME not in shipped:  # not given with --py-files
         zpath = Path(tempfile.mkdtemp(prefix="sparkify-")) / ZIP_NAME
         package_zip(zpath)
         sc.addPyFile(str(zpath))
