@@ -383,22 +383,24 @@ static lake_status compress(lake_pq_writer *w,
     return fail(w, err, LAKE_EINVAL, "unknown codec %d", (int)w->codec);
 }
 
-/* Compress the page body in w->body, frame it with a PageHeader made by
- * the caller's fields, and append both to @p dst. */
+/* Compress the page body (@p body_len bytes at @p body), frame it with a
+ * PageHeader of @p page_type for @p c, and append both to @p dst. */
 static lake_status emit_page(lake_pq_writer *w,
                              pq_col *c,
                              int page_type,
+                             const char *body,
+                             size_t body_len,
                              lake_buf *dst,
                              int64_t *uncompressed,
                              lake_error *err)
 {
     const char *cdata = NULL;
     size_t clen = 0;
-    if (w->body.len > INT32_MAX)
+    if (body_len > INT32_MAX)
         return fail(w, err, LAKE_ETOOBIG,
                     "column \"%s\": page of %zu bytes is over 2 GiB",
-                    c->name, w->body.len);
-    LAKE_TRY(compress(w, w->body.data, w->body.len, &cdata, &clen, err));
+                    c->name, body_len);
+    LAKE_TRY(compress(w, body, body_len, &cdata, &clen, err));
     if (clen > INT32_MAX)
         return fail(w, err, LAKE_ETOOBIG,
                     "column \"%s\": compressed page is over 2 GiB", c->name);
@@ -407,7 +409,7 @@ static lake_status emit_page(lake_pq_writer *w,
     lake_tc_init(&tc, &w->hdr);
     lake_tc_struct_begin(&tc);
     lake_tc_field_i32(&tc, LAKE_PQ_PH_TYPE, page_type);
-    lake_tc_field_i32(&tc, LAKE_PQ_PH_UNCOMPRESSED, (int32_t)w->body.len);
+    lake_tc_field_i32(&tc, LAKE_PQ_PH_UNCOMPRESSED, (int32_t)body_len);
     lake_tc_field_i32(&tc, LAKE_PQ_PH_COMPRESSED, (int32_t)clen);
     if (page_type == LAKE_PQ_PAGE_DICTIONARY) {
         lake_tc_field_struct(&tc, LAKE_PQ_PH_DICT_HEADER);
@@ -436,7 +438,7 @@ static lake_status emit_page(lake_pq_writer *w,
     memcpy(dst->data + dst->len, w->hdr.data, w->hdr.len);
     memcpy(dst->data + dst->len + w->hdr.len, cdata, clen);
     dst->len += w->hdr.len + clen;
-    *uncompressed += (int64_t)(w->hdr.len + w->body.len);
+    *uncompressed += (int64_t)(w->hdr.len + body_len);
     return LAKE_OK;
 }
 
@@ -447,6 +449,7 @@ static lake_status flush_page(lake_pq_writer *w, pq_col *c, lake_error *err)
     if (c->page_n_values == 0)
         return LAKE_OK;
     lake_status rc = LAKE_OK;
+    const bool dict = c->page_n_idx > 0;
     w->body.len = 0;
     if (c->nullable) {
         rc = lake_buf_append(&w->body, "\0\0\0\0", 4);
@@ -457,18 +460,21 @@ static lake_status flush_page(lake_pq_writer *w, pq_col *c, lake_error *err)
             lake_store_u32le((uint8_t *)w->body.data,
                              (uint32_t)(w->body.len - 4));
     }
-    const bool dict = c->page_n_idx > 0;
     if (rc == LAKE_OK && dict) {
         const int bits = LAKE_MAX(1, lake_pq_bit_width(c->dict.n - 1));
         rc = lake_buf_append_byte(&w->body, (uint8_t)bits);
         if (rc == LAKE_OK)
             rc = lake_rle_encode_u32(c->idx, c->page_n_idx, bits, &w->body);
-    } else if (rc == LAKE_OK) {
+    } else if (rc == LAKE_OK && c->nullable) {
         rc = lake_buf_append(&w->body, c->plain.data, c->plain.len);
     }
     if (rc != LAKE_OK)
         return fail_status(w, err, rc, "encode page");
-    LAKE_TRY(emit_page(w, c, LAKE_PQ_PAGE_DATA, &c->pages,
+    /* A PLAIN page without levels is the value buffer itself. */
+    const bool bare = !dict && !c->nullable;
+    const char *body = bare ? c->plain.data : w->body.data;
+    const size_t body_len = bare ? c->plain.len : w->body.len;
+    LAKE_TRY(emit_page(w, c, LAKE_PQ_PAGE_DATA, body, body_len, &c->pages,
                        &c->pages_uncompressed, err));
     if (dict)
         c->n_dict_pages++;
@@ -628,14 +634,9 @@ static lake_status flush_row_group(lake_pq_writer *w, lake_error *err)
         int64_t uncompressed = c->pages_uncompressed;
         if (c->dict.n > 0 && c->n_dict_pages > 0) {
             w->dpage.len = 0;
-            w->body.len = 0;
-            lake_status rc =
-                lake_buf_append(&w->body, c->dict.plain.data,
-                                c->dict.plain.len);
-            if (rc != LAKE_OK)
-                return fail_status(w, err, rc, "dictionary page");
-            LAKE_TRY(emit_page(w, c, LAKE_PQ_PAGE_DICTIONARY, &w->dpage,
-                               &uncompressed, err));
+            LAKE_TRY(emit_page(w, c, LAKE_PQ_PAGE_DICTIONARY,
+                               c->dict.plain.data, c->dict.plain.len,
+                               &w->dpage, &uncompressed, err));
             LAKE_TRY(out_write(w, w->dpage.data, w->dpage.len, err));
             m->dict_offset = m->start;
         }
