@@ -212,6 +212,9 @@ LAKE_NODISCARD lake_status etl_parallel(etl_ctx *c,
                                         etl_task_fn fn,
                                         lake_error *err);
 
+/* Enter @p phase and report progress (caller's thread only). */
+void etl_progress(etl_ctx *c, const char *phase);
+
 /* Prefix @p err's message with the file and record it is about:
  * "etl: <path> record <n>: <message>". Returns @p rc. */
 lake_status etl_wrap_error(lake_error *err,

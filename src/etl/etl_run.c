@@ -273,7 +273,7 @@ static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
     LAKE_TRY(etl_quarantine_write(c, r, err));
     fill_report(c, r);
     LAKE_TRY(write_report(c, r, err));
-    c->phase = "publish";
+    etl_progress(c, "publish");
     LAKE_TRY(c->store->ops->sync(c->store, err));
     for (int t = 0; t < LAKE_ETL_N_TABLES; t++)
         LAKE_TRY(c->store->ops->publish(

@@ -278,6 +278,12 @@ static void report_progress(etl_ctx *c)
     o->progress(o->progress_ctx, &p);
 }
 
+void etl_progress(etl_ctx *c, const char *phase)
+{
+    c->phase = phase;
+    report_progress(c);
+}
+
 lake_status etl_parallel(etl_ctx *c,
                          const char *phase,
                          etl_task_fn fn,

@@ -514,7 +514,7 @@ static void test_etl_engine__bad_options(void **state)
 typedef struct progress_log {
     int calls;
     int64_t last_files;
-    bool saw_logs;
+    bool saw_logs, saw_publish;
 } progress_log;
 
 static void on_progress(void *ctx, const lake_etl_progress *p)
@@ -526,6 +526,8 @@ static void on_progress(void *ctx, const lake_etl_progress *p)
     l->last_files = p->files_done;
     if (!strcmp(p->phase, "logs"))
         l->saw_logs = true;
+    if (!strcmp(p->phase, "publish"))
+        l->saw_publish = true;
 }
 
 static void test_etl_engine__progress(void **state)
@@ -534,13 +536,14 @@ static void test_etl_engine__progress(void **state)
     char lake[512];
     lake_path(lake, sizeof(lake), "progress");
     lake_etl_opts o = basic_opts(lake, 2);
-    progress_log log = {0, 0, false};
+    progress_log log = {0, 0, false, false};
     o.progress = on_progress;
     o.progress_ctx = &log;
     lake_etl_report r;
     run_ok(&o, &r);
     assert_true(log.calls >= 3); /* at least once per phase */
     assert_true(log.saw_logs);
+    assert_true(log.saw_publish);
     assert_int_equal(log.last_files, 18);
 }
 
