@@ -371,7 +371,8 @@ typedef struct lake_pq_writer_opts {
     lake_codec codec;            /* 0: SNAPPY */
     int zstd_level;              /* 0: 1 */
     size_t row_group_bytes;      /* 0: 128 MiB of encoded data per group */
-    size_t page_bytes;           /* 0: 1 MiB of encoded values per page */
+    size_t page_bytes;           /* 0: 1 MiB of encoded values per page
+                                    (and 20,000 values at most) */
     size_t dict_max_bytes;       /* 0: 1 MiB; a bigger dictionary falls back
                                     to PLAIN for the rest of the chunk */
     int no_dictionary;           /* 1: PLAIN only */
