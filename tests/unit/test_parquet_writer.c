@@ -1339,6 +1339,53 @@ static void test_parquet_writer__reopen_gives_the_same_bytes(void **state)
     free_mem(&ref);
 }
 
+/* ---- the memory output the tests rely on ---- */
+
+static void test_parquet_writer__memory_output(void **state)
+{
+    (void)state;
+    lake_output *m = NULL;
+    lake_error err;
+    assert_int_equal(lake_output_open_memory(NULL, NULL, &m, &err), LAKE_OK);
+    assert_string_equal(lake_output_name(m), "memory");
+    size_t len = 99;
+    assert_null(lake_output_memory_bytes(m, &len)); /* nothing yet */
+    assert_int_equal(len, 0);
+    assert_int_equal(lake_output_write(m, "abc", 3, &err), LAKE_OK);
+    assert_int_equal(lake_output_write(m, "de", 2, &err), LAKE_OK);
+    const char *p = lake_output_memory_bytes(m, &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(p, "abcde", 5);
+    assert_int_equal(lake_output_commit(m, &err), LAKE_OK);
+    assert_int_equal(lake_output_write(m, "x", 1, &err), LAKE_EINVAL);
+    assert_int_equal(lake_output_size(m), 5);
+    lake_output_free(m);
+
+    /* other outputs have no bytes to show */
+    broken_output b = {{&broken_vt, NULL, "other", 0, false, false}, 0};
+    len = 7;
+    assert_null(lake_output_memory_bytes(&b.base, &len));
+    assert_int_equal(len, 0);
+
+    /* allocation failures: opening and writing */
+    for (int64_t fail_at = 0; fail_at < 3; fail_at++) {
+        lake_failing_alloc fa;
+        lake_failing_alloc_init(&fa, fail_at);
+        const lake_output_opts o = {&fa.base, 1};
+        lake_output *out = NULL;
+        lake_status rc = lake_output_open_memory("oom", &o, &out, &err);
+        if (rc == LAKE_OK) {
+            rc = lake_output_write(out, "abc", 3, &err);
+            if (rc != LAKE_OK)
+                assert_string_equal(err.message,
+                                    "storage: write oom: out of memory");
+        }
+        assert_int_equal(rc, LAKE_ENOMEM);
+        lake_output_free(out);
+        assert_int_equal(fa.n_live, 0);
+    }
+}
+
 /* ---- a file on disk ---- */
 
 static void test_parquet_writer__file_output_round_trip(void **state)
@@ -1401,6 +1448,7 @@ int main(void)
         cmocka_unit_test(test_parquet_writer__oom_sweep),
         cmocka_unit_test(test_parquet_writer__memory_bounded_by_a_row_group),
         cmocka_unit_test(test_parquet_writer__reopen_gives_the_same_bytes),
+        cmocka_unit_test(test_parquet_writer__memory_output),
         cmocka_unit_test(test_parquet_writer__file_output_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
