@@ -42,6 +42,21 @@ static void usage(FILE *f)
             "  --quiet              no progress line, no summary\n"
             "  --help               this text\n"
             "\n"
+            "S3 (INPUT, ROOT or LAKE may be s3://bucket/prefix):\n"
+            "  --endpoint URL       S3-compatible endpoint (default: "
+            "AWS_ENDPOINT_URL,\n"
+            "                       else AWS S3 of the region)\n"
+            "  --region NAME        default: AWS_REGION, the profile's, "
+            "else us-east-1\n"
+            "  --config FILE        credentials from a dl.cfg-style file "
+            "([AWS]\n"
+            "                       AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+            "; default: the\n"
+            "                       environment, then AWS_PROFILE in "
+            "~/.aws/credentials\n"
+            "  --anonymous          unsigned requests (public buckets)\n"
+            "  Secrets are never accepted as arguments.\n"
+            "\n"
             "exit status:\n"
             "  0  the lake was published\n"
             "  1  the run failed; the previous lake is unchanged\n"
@@ -113,6 +128,9 @@ int sparkify_cmd_etl(int argc, char **argv)
 {
     lake_etl_opts opts;
     memset(&opts, 0, sizeof(opts));
+    lake_s3_opts s3;
+    memset(&s3, 0, sizeof(s3));
+    opts.s3 = &s3;
     const char *pos[2] = {NULL, NULL};
     int n_pos = 0;
     int quiet = 0;
@@ -127,7 +145,9 @@ int sparkify_cmd_etl(int argc, char **argv)
         } else if (!strcmp(a, "--fail-on-bad")) {
             opts.fail_on_bad = 1;
         } else if (!strcmp(a, "--songs") || !strcmp(a, "--logs") ||
-                   !strcmp(a, "--threads") || !strcmp(a, "--compression")) {
+                   !strcmp(a, "--threads") || !strcmp(a, "--compression") ||
+                   !strcmp(a, "--endpoint") || !strcmp(a, "--region") ||
+                   !strcmp(a, "--config")) {
             if (!val) {
                 fprintf(stderr, "sparkify etl: %s needs a value\n", a);
                 return SPARKIFY_EXIT_USAGE;
@@ -137,6 +157,12 @@ int sparkify_cmd_etl(int argc, char **argv)
                 opts.song_root = val;
             } else if (!strcmp(a, "--logs")) {
                 opts.log_root = val;
+            } else if (!strcmp(a, "--endpoint")) {
+                s3.endpoint = val;
+            } else if (!strcmp(a, "--region")) {
+                s3.region = val;
+            } else if (!strcmp(a, "--config")) {
+                s3.config_file = val;
             } else if (!strcmp(a, "--threads")) {
                 if (parse_threads(val, &opts.threads) != 0) {
                     fprintf(stderr,
@@ -158,6 +184,8 @@ int sparkify_cmd_etl(int argc, char **argv)
                         val);
                 return SPARKIFY_EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--anonymous")) {
+            s3.anonymous = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "sparkify etl: unknown option %s\n", a);
             usage(stderr);

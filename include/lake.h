@@ -625,6 +625,10 @@ typedef struct lake_etl_opts {
     lake_etl_progress_fn progress; /* NULL: no progress reports */
     void *progress_ctx;
     int progress_interval_ms;    /* 0: 100 */
+    const lake_s3_opts *s3;      /* NULL: the standard credential chain
+                                    and endpoint; used for s3:// roots and
+                                    lakes (alloc and max_connections are
+                                    the engine's) */
 } lake_etl_opts;                 /* {0} means all defaults */
 
 #define LAKE_ETL_MAX_REASONS 64

@@ -376,9 +376,9 @@ def etl(sparkify: Path, endpoint: str, *args: str, ok: bool = True,
     e.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID=KEY_ID,
              AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="us-east-1",
              HOME=str(ROOT / "nonexistent-home"))
-    if dlcfg is not None:  # the course's dl.cfg instead of the environment
-        del e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"]
-        e["SPARKIFY_S3_CONFIG_FILE"] = str(dlcfg)
+    if dlcfg is not None:  # the course's dl.cfg and options, no environment
+        del e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"], e["AWS_ENDPOINT_URL"]
+        args = ("--config", str(dlcfg), "--endpoint", endpoint, *args)
     r = subprocess.run([str(sparkify), "etl", *args], env=e,
                        capture_output=True, text=True, check=False,
                        timeout=300)

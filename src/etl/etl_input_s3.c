@@ -19,13 +19,15 @@
 #include "etl/etl_s3.h"
 #include "lake_internal.h"
 
-lake_s3_opts etl_s3_client_opts(const lake_allocator *alloc,
+lake_s3_opts etl_s3_client_opts(const lake_s3_opts *base,
+                                const lake_allocator *alloc,
                                 int max_connections)
 {
-    const char *cfg = getenv("SPARKIFY_S3_CONFIG_FILE");
-    const lake_s3_opts o = {.alloc = alloc,
-                            .max_connections = max_connections,
-                            .config_file = cfg && cfg[0] ? cfg : NULL};
+    lake_s3_opts o = {0};
+    if (base)
+        o = *base;
+    o.alloc = alloc;
+    o.max_connections = max_connections;
     return o;
 }
 
@@ -121,6 +123,7 @@ void etl_s3_input_free(const lake_allocator *alloc, char *local_dir)
 }
 
 lake_status etl_s3_fetch_input(const char *uri,
+                               const lake_s3_opts *s3,
                                const lake_allocator *alloc,
                                char **local_dir,
                                lake_error *err)
@@ -146,7 +149,7 @@ lake_status etl_s3_fetch_input(const char *uri,
         rc = lake_error_oom(err, "etl");
         goto cleanup;
     }
-    const lake_s3_opts opts = etl_s3_client_opts(alloc, 0);
+    const lake_s3_opts opts = etl_s3_client_opts(s3, alloc, 0);
     rc = lake_s3_client_new(&opts, &c, err);
     if (rc == LAKE_OK)
         rc = lake_s3_list_objects(c, bucket, prefix.data, 0, &list, err);
@@ -204,11 +207,13 @@ lake_status etl_s3_localize(lake_etl_opts *o,
 {
     *song_dir = *log_dir = NULL;
     if (etl_is_s3(o->song_root)) {
-        LAKE_TRY(etl_s3_fetch_input(o->song_root, o->alloc, song_dir, err));
+        LAKE_TRY(
+            etl_s3_fetch_input(o->song_root, o->s3, o->alloc, song_dir, err));
         o->song_root = *song_dir;
     }
     if (etl_is_s3(o->log_root)) {
-        LAKE_TRY(etl_s3_fetch_input(o->log_root, o->alloc, log_dir, err));
+        LAKE_TRY(
+            etl_s3_fetch_input(o->log_root, o->s3, o->alloc, log_dir, err));
         o->log_root = *log_dir;
     }
     return LAKE_OK;

@@ -262,7 +262,7 @@ static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
     if (c->song_files.n_files + c->log_files.n_files >= UINT32_MAX)
         return lake_error_set(err, LAKE_ETOOBIG, "etl: too many input files");
     if (etl_is_s3(o->lake))
-        LAKE_TRY(etl_store_open_s3(o->lake, c->alloc, &c->store, err));
+        LAKE_TRY(etl_store_open_s3(o->lake, o->s3, c->alloc, &c->store, err));
     else
         LAKE_TRY(etl_store_open_local(o->lake, c->alloc, !o->no_fsync,
                                       &c->store, err));

@@ -9,10 +9,11 @@
 
 #include "etl/etl_store.h"
 
-/* Client options of the ETL: the standard chain, or the dl.cfg-style
- * file named by SPARKIFY_S3_CONFIG_FILE when set. @p max_connections 0:
- * the client's default. */
-lake_s3_opts etl_s3_client_opts(const lake_allocator *alloc,
+/* Client options of the ETL: the caller's @p base (NULL: the standard
+ * chain and endpoint) with the engine's allocator and @p max_connections
+ * (0: the client's default). */
+lake_s3_opts etl_s3_client_opts(const lake_s3_opts *base,
+                                const lake_allocator *alloc,
                                 int max_connections);
 
 /* Whether @p path is an s3:// URI. */
@@ -23,6 +24,7 @@ bool etl_is_s3(const char *path);
  * _SUCCESS is written when all its files are complete, and the previous
  * run's files of that table are deleted only after that (docs/S3.md). */
 LAKE_NODISCARD lake_status etl_store_open_s3(const char *uri,
+                                             const lake_s3_opts *s3,
                                              const lake_allocator *alloc,
                                              etl_store **out,
                                              lake_error *err);
@@ -32,6 +34,7 @@ LAKE_NODISCARD lake_status etl_store_open_s3(const char *uri,
  * local folder, concurrently, and return its path in @p local_dir (free
  * with etl_s3_input_free, which also removes the folder). */
 LAKE_NODISCARD lake_status etl_s3_fetch_input(const char *uri,
+                                              const lake_s3_opts *s3,
                                               const lake_allocator *alloc,
                                               char **local_dir,
                                               lake_error *err);

@@ -37,6 +37,7 @@ typedef struct s3_store {
     char *prefix;       /* "" or "lake/" */
     char run_id[40];    /* 20261203T084512Z-12345-1a2b */
     lake_s3_client *c;  /* main thread only: publish and close */
+    lake_s3_opts s3;    /* the caller's client options (borrowed strings) */
     pthread_mutex_t mu; /* guards the lists below (workers create) */
     held_file *held;
     size_t n_held, cap_held;
@@ -151,7 +152,7 @@ static lake_status thread_client(s3_store *s,
     pthread_mutex_unlock(&s->mu);
     if (*out)
         return LAKE_OK;
-    const lake_s3_opts opts = etl_s3_client_opts(s->base.alloc, 4);
+    const lake_s3_opts opts = etl_s3_client_opts(&s->s3, s->base.alloc, 4);
     LAKE_TRY(lake_s3_client_new(&opts, out, err));
     pthread_mutex_lock(&s->mu);
     const bool room = s->n_clients < LAKE_ARRAY_LEN(s->clients);
@@ -385,6 +386,7 @@ static const etl_store_ops s3_ops = {s3_create, s3_scratch, s3_sync,
                                      s3_publish, s3_close};
 
 lake_status etl_store_open_s3(const char *uri,
+                              const lake_s3_opts *s3,
                               const lake_allocator *alloc,
                               etl_store **out,
                               lake_error *err)
@@ -393,6 +395,8 @@ lake_status etl_store_open_s3(const char *uri,
     s3_store *s = lake_calloc(alloc, 1, sizeof(*s));
     if (!s)
         return lake_error_oom(err, "etl");
+    if (s3)
+        s->s3 = *s3;
     s->base.ops = &s3_ops;
     s->base.alloc = alloc;
     pthread_mutex_init(&s->mu, NULL);
@@ -416,7 +420,7 @@ lake_status etl_store_open_s3(const char *uri,
         lake_s3_amz_date((int64_t)time(NULL), date);
         snprintf(s->run_id, sizeof(s->run_id), "%s-%ld-%04x", date,
                  (long)getpid(), (unsigned)(lake_now_ns() & 0xffff));
-        const lake_s3_opts opts = etl_s3_client_opts(alloc, 0);
+        const lake_s3_opts opts = etl_s3_client_opts(&s->s3, alloc, 0);
         rc = lake_s3_client_new(&opts, &s->c, err);
     }
     if (rc != LAKE_OK) {
