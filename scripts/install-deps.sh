@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${SPARKIFY_VENV:-$root/.venv}
 
 apt_packages=(
-    build-essential cmake ninja-build pkg-config clang llvm
+    build-essential cmake ninja-build pkg-config clang llvm libclang-rt-14-dev
     libsnappy-dev libzstd-dev zlib1g-dev libssl-dev libcmocka-dev
     libsimdjson-dev libcurl4-openssl-dev libexpat1-dev
     python3-venv valgrind time
