@@ -218,7 +218,7 @@ static double write_table(const column *cols,
     }
     lake_error err;
     lake_output *out = NULL;
-    const lake_output_opts oo = {NULL, 1};
+    const lake_output_opts oo = {.no_fsync = 1};
     lake_status rc = path ? lake_output_open_file(path, &oo, &out, &err)
                           : lake_output_open_memory("bench", NULL, &out, &err);
     lake_pq_writer *w = NULL;

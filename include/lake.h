@@ -83,11 +83,16 @@ typedef struct lake_output lake_output;
 typedef struct lake_output_opts {
     const lake_allocator *alloc; /* NULL: the C library allocator */
     int no_fsync;                /* 0: fsync file and folder on commit */
+    int direct;                  /* 1: write straight to the final name
+                                    (created exclusively; removed if not
+                                    committed): for a private staging
+                                    folder published as a whole */
 } lake_output_opts;              /* {0} means all defaults */
 
 /** Open a local file output. Bytes go to a temporary file beside @p path
  * ("<path>.tmp-<pid>-<n>"); commit fsyncs it, renames it to @p path and
- * fsyncs the folder. Missing parent folders are created.
+ * fsyncs the folder. Missing parent folders are created. With
+ * opts->direct the bytes go to @p path itself, which must not exist.
  * @param opts may be NULL for defaults.
  * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM or LAKE_EIO. */
 LAKE_API LAKE_NODISCARD lake_status

@@ -17,12 +17,10 @@
 #include <unistd.h>
 
 #include "lake_common.h"
-#include "lake_output_impl.h"
 #include "storage/storage.h"
 #include "etl/etl_store.h"
 #include "lake_internal.h"
 
-#define OUT_BUF_BYTES (64 * 1024)
 #define MAX_PUBLISHED 16
 
 typedef struct published {
@@ -43,146 +41,23 @@ typedef struct local_store {
     bool no_exchange; /* tests: act as if RENAME_EXCHANGE were missing */
 } local_store;
 
-/* ---- staged outputs: plain files in the staging area, no temp name ---- */
-
-typedef struct staged_output {
-    lake_output base;
-    int fd;
-    char *path;
-    size_t buf_len;
-    char *buf;
-} staged_output;
-
-static lake_status staged_flush(staged_output *f, lake_error *err)
-{
-    size_t off = 0;
-    while (off < f->buf_len) {
-        const ssize_t w = write(f->fd, f->buf + off, f->buf_len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return lake_error_errno(err, errno, "etl: write %s", f->path);
-        }
-        off += (size_t)w;
-    }
-    f->buf_len = 0;
-    return LAKE_OK;
-}
-
-static lake_status staged_write(lake_output *o,
-                                const void *bytes,
-                                size_t n,
-                                lake_error *err)
-{
-    staged_output *f = (staged_output *)o;
-    const char *p = bytes;
-    if (!f->buf) {
-        f->buf = lake_malloc(o->alloc, OUT_BUF_BYTES);
-        if (!f->buf)
-            return lake_error_oom(err, "etl");
-    }
-    while (n > 0) {
-        if (f->buf_len == OUT_BUF_BYTES)
-            LAKE_TRY(staged_flush(f, err));
-        const size_t room = OUT_BUF_BYTES - f->buf_len;
-        const size_t k = n < room ? n : room;
-        memcpy(f->buf + f->buf_len, p, k);
-        f->buf_len += k;
-        p += k;
-        n -= k;
-    }
-    return LAKE_OK;
-}
-
-static lake_status staged_commit(lake_output *o, lake_error *err)
-{
-    staged_output *f = (staged_output *)o;
-    LAKE_TRY(staged_flush(f, err));
-    const int fd = f->fd;
-    f->fd = -1;
-    if (close(fd) != 0)
-        return lake_error_errno(err, errno, "etl: close %s", f->path);
-    return LAKE_OK;
-}
-
-static void staged_destroy(lake_output *o)
-{
-    staged_output *f = (staged_output *)o;
-    if (f->fd >= 0)
-        close(f->fd);
-    if (!o->committed && f->path)
-        unlink(f->path);
-    lake_free(o->alloc, f->buf);
-    lake_free(o->alloc, f->path);
-    lake_free(o->alloc, f);
-}
-
-static const lake_output_vtable staged_vtable = {staged_write, staged_commit,
-                                                 staged_destroy};
-
-/* mkdir every missing parent of @p path (the part before the last '/'). */
-static lake_status make_parents(char *path, lake_error *err)
-{
-    char *slash = strrchr(path, '/');
-    if (!slash)
-        return LAKE_OK;
-    *slash = '\0';
-    lake_status rc = LAKE_OK;
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        if (errno == ENOENT) {
-            rc = make_parents(path, err);
-            if (rc == LAKE_OK && mkdir(path, 0777) != 0 && errno != EEXIST)
-                rc = lake_error_errno(err, errno, "etl: mkdir %s", path);
-        } else {
-            rc = lake_error_errno(err, errno, "etl: mkdir %s", path);
-        }
-    }
-    *slash = '/';
-    return rc;
-}
-
+/* Staged files are written under their final name inside the private
+ * staging folder (no temporary name, no fsync each: local_sync makes the
+ * whole run durable at once). */
 static lake_status local_create(etl_store *s,
                                 const char *rel_path,
                                 lake_output **out,
                                 lake_error *err)
 {
     local_store *ls = (local_store *)s;
-    const lake_allocator *a = s->alloc;
-    *out = NULL;
-    staged_output *f = lake_malloc(a, sizeof(*f));
-    if (!f)
-        return lake_error_oom(err, "etl");
-    memset(f, 0, sizeof(*f));
-    f->fd = -1;
-    f->base.vt = &staged_vtable;
-    f->base.alloc = a;
-    const size_t n = strlen(ls->staging) + strlen(rel_path) + 2;
-    f->path = lake_malloc(a, n);
-    if (!f->path) {
-        lake_free(a, f);
-        return lake_error_oom(err, "etl");
-    }
-    snprintf(f->path, n, "%s/%s", ls->staging, rel_path);
-    f->base.name = f->path;
-    /* Folders first: most files of a run open a new partition folder, so
-     * this saves a failing open per file (mkdir + open, not open + mkdir
-     * + open). */
-    const lake_status prc = make_parents(f->path, err);
-    if (prc != LAKE_OK) {
-        lake_free(a, f->path);
-        lake_free(a, f);
-        return prc;
-    }
-    f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (f->fd < 0) {
-        const lake_status rc =
-            lake_error_errno(err, errno, "etl: create %s", f->path);
-        lake_free(a, f->path);
-        lake_free(a, f);
-        return rc;
-    }
-    *out = &f->base;
-    return LAKE_OK;
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/%s", ls->staging, rel_path) >=
+        (int)sizeof(path))
+        return lake_error_set(err, LAKE_EINVAL, "etl: path too long: %s/%s",
+                              ls->staging, rel_path);
+    const lake_output_opts opts = {
+        .alloc = s->alloc, .no_fsync = 1, .direct = 1};
+    return lake_output_open_file(path, &opts, out, err);
 }
 
 static lake_status local_scratch(etl_store *s,

@@ -18,19 +18,43 @@
 #include "storage.h"
 #include "lake_internal.h"
 
-#define WRITE_BUF_BYTES (256 * 1024)
+#define WRITE_BUF_BYTES (64 * 1024)
 
 typedef struct file_output {
     lake_output base;
     int fd;
     bool fsync;
     char *path;     /* final name */
-    char *tmp_path; /* where the bytes go until commit */
+    char *tmp_path; /* where the bytes go until commit; NULL when direct */
+    bool fd_opened; /* the file was created: remove it unless committed */
     size_t buf_len;
-    char buf[WRITE_BUF_BYTES];
+    char *buf;      /* WRITE_BUF_BYTES, allocated by the first write */
 } file_output;
 
 static atomic_uint_fast64_t tmp_counter;
+
+/* mkdir @p path (NUL-terminated, modifiable), making missing parents:
+ * one mkdir when the parent exists, which is the common case of a run
+ * that opens a new partition folder per file. */
+static lake_status mkdirs_in_place(char *path, lake_error *err)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return LAKE_OK;
+    if (errno != ENOENT)
+        return lake_error_errno(err, errno, "storage: mkdir %s", path);
+    char *slash = strrchr(path, '/');
+    while (slash && slash > path && slash[-1] == '/')
+        slash--;
+    if (!slash || slash == path)
+        return lake_error_errno(err, ENOENT, "storage: mkdir %s", path);
+    *slash = '\0';
+    const lake_status rc = mkdirs_in_place(path, err);
+    *slash = '/';
+    LAKE_TRY(rc);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return lake_error_errno(err, errno, "storage: mkdir %s", path);
+    return LAKE_OK;
+}
 
 lake_status lake_mkdirs(const char *path, lake_error *err)
 {
@@ -42,16 +66,7 @@ lake_status lake_mkdirs(const char *path, lake_error *err)
         return lake_error_set(err, LAKE_EINVAL, "storage: path too long: %s",
                               path);
     memcpy(tmp, path, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (tmp[i] != '/' && tmp[i] != '\0')
-            continue;
-        const char saved = tmp[i];
-        tmp[i] = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return lake_error_errno(err, errno, "storage: mkdir %s", tmp);
-        tmp[i] = saved;
-    }
-    return LAKE_OK;
+    return mkdirs_in_place(tmp, err);
 }
 
 lake_status lake_fsync_dir(const char *dir, lake_error *err)
@@ -105,6 +120,11 @@ static lake_status file_write(lake_output *o,
 {
     file_output *f = (file_output *)o;
     const char *p = bytes;
+    if (!f->buf) {
+        f->buf = lake_malloc(o->alloc, WRITE_BUF_BYTES);
+        if (!f->buf)
+            return lake_error_oom(err, "storage");
+    }
     while (n > 0) {
         if (f->buf_len == WRITE_BUF_BYTES)
             LAKE_TRY(flush_buf(f, err));
@@ -128,7 +148,8 @@ static lake_status file_commit(lake_output *o, lake_error *err)
     f->fd = -1;
     if (close(fd) != 0)
         return lake_error_errno(err, errno, "storage: close %s", f->path);
-    if (rename(f->tmp_path, f->path) != 0)
+    /* Direct outputs are already under their final name. */
+    if (f->tmp_path && rename(f->tmp_path, f->path) != 0)
         return lake_error_errno(err, errno, "storage: rename to %s",
                                 f->path);
     if (f->fsync) {
@@ -144,8 +165,9 @@ static void file_destroy(lake_output *o)
     file_output *f = (file_output *)o;
     if (f->fd >= 0)
         close(f->fd);
-    if (!o->committed && f->tmp_path)
-        unlink(f->tmp_path);
+    if (!o->committed && f->fd_opened)
+        unlink(f->tmp_path ? f->tmp_path : f->path);
+    lake_free(o->alloc, f->buf);
     lake_free(o->alloc, f->path);
     lake_free(o->alloc, f->tmp_path);
     lake_free(o->alloc, f);
@@ -175,27 +197,36 @@ lake_status lake_output_open_file(const char *path,
     f->fsync = !opts->no_fsync;
     lake_status rc = LAKE_OK;
     char dir[4096];
-    const size_t tmp_size = strlen(path) + 64;
     f->path = lake_strdup(a, path);
-    f->tmp_path = lake_malloc(a, tmp_size);
-    if (!f->path || !f->tmp_path) {
+    if (!f->path) {
         rc = lake_error_oom(err, "storage");
         goto fail;
     }
     f->base.name = f->path;
-    snprintf(f->tmp_path, tmp_size, "%s.tmp-%ld-%llu", path, (long)getpid(),
-             (unsigned long long)atomic_fetch_add(&tmp_counter, 1));
+    if (!opts->direct) {
+        const size_t tmp_size = strlen(path) + 64;
+        f->tmp_path = lake_malloc(a, tmp_size);
+        if (!f->tmp_path) {
+            rc = lake_error_oom(err, "storage");
+            goto fail;
+        }
+        snprintf(f->tmp_path, tmp_size, "%s.tmp-%ld-%llu", path,
+                 (long)getpid(),
+                 (unsigned long long)atomic_fetch_add(&tmp_counter, 1));
+    }
     dirname_of(path, dir, sizeof(dir));
     rc = lake_mkdirs(dir, err);
     if (rc != LAKE_OK)
         goto fail;
-    f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    const char *target = f->tmp_path ? f->tmp_path : f->path;
+    f->fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC |
+                             (opts->direct ? O_EXCL : O_TRUNC),
+                 0666);
     if (f->fd < 0) {
-        rc = lake_error_errno(err, errno, "storage: create %s", f->tmp_path);
-        lake_free(a, f->tmp_path); /* nothing to unlink */
-        f->tmp_path = NULL;
+        rc = lake_error_errno(err, errno, "storage: create %s", target);
         goto fail;
     }
+    f->fd_opened = true;
     *out = &f->base;
     return LAKE_OK;
 fail:

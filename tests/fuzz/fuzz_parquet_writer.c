@@ -191,7 +191,7 @@ static lake_status write_table(const table *t,
 {
     lake_pq_writer_opts o = *base;
     o.alloc = fa ? &fa->base : NULL;
-    const lake_output_opts oo = {o.alloc, 1};
+    const lake_output_opts oo = {.alloc = o.alloc, .no_fsync = 1};
     lake_output *out = NULL;
     lake_pq_writer *w = NULL;
     lake_error err;

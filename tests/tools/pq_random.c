@@ -380,7 +380,7 @@ static void make_table(const char *dir, uint64_t seed)
     snprintf(path, sizeof(path), "%s/t%" PRIu64 ".parquet", dir, seed);
     lake_error err;
     lake_output *out = NULL;
-    const lake_output_opts oo = {NULL, 1};
+    const lake_output_opts oo = {.no_fsync = 1};
     if (lake_output_open_file(path, &oo, &out, &err) != LAKE_OK)
         die("open", &err);
     lake_pq_writer *w = NULL;

@@ -1097,7 +1097,7 @@ static lake_status write_sample(lake_codec codec,
     const lake_pq_column_data cols[] = {{s, valid}, {ts, NULL}, {d, valid}};
     const char *keys[] = {"k"};
     const char *vals[] = {"v"};
-    const lake_output_opts oo = {a, 1};
+    const lake_output_opts oo = {.alloc = a, .no_fsync = 1};
     lake_pq_writer_opts o = {0};
     o.alloc = a;
     o.codec = codec;
@@ -1371,7 +1371,7 @@ static void test_parquet_writer__memory_output(void **state)
     for (int64_t fail_at = 0; fail_at < 3; fail_at++) {
         lake_failing_alloc fa;
         lake_failing_alloc_init(&fa, fail_at);
-        const lake_output_opts o = {&fa.base, 1};
+        const lake_output_opts o = {.alloc = &fa.base, .no_fsync = 1};
         lake_output *out = NULL;
         lake_status rc = lake_output_open_memory("oom", &o, &out, &err);
         if (rc == LAKE_OK) {
@@ -1397,7 +1397,7 @@ static void test_parquet_writer__file_output_round_trip(void **state)
     snprintf(path, sizeof(path), "%s/t/part-0.parquet", dir);
     lake_output *out = NULL;
     lake_error err;
-    const lake_output_opts oo = {NULL, 1};
+    const lake_output_opts oo = {.no_fsync = 1};
     assert_int_equal(lake_output_open_file(path, &oo, &out, &err), LAKE_OK);
     const lake_pq_column_def defs[] = {{"a", LAKE_PQ_INT32, 0}};
     lake_pq_writer *w = NULL;
