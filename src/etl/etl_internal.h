@@ -148,6 +148,7 @@ typedef struct etl_worker {
     etl_vec chunks;         /* char *: spill buffers kept in memory */
     /* scratch of the write phase */
     lake_buf scratch;
+    lake_pq_writer *songs_writer; /* reused across song partition files */
     lake_buf cols;          /* column arrays of the file being written */
     etl_vec refs;
 } etl_worker;
@@ -279,11 +280,16 @@ void etl_user_map_init(etl_user_map *m, const lake_allocator *alloc);
 void etl_user_map_free(etl_user_map *m);
 
 /* ---- Parquet helpers (etl_write.c) ---- */
+/* Write one Parquet file of @p n_rows rows at @p rel_path of the store.
+ * With @p reuse, *reuse is a writer of the same schema kept between files
+ * (created on first use, owned by the caller): many small files then cost
+ * no writer setup each. */
 LAKE_NODISCARD lake_status etl_write_parquet(etl_ctx *c,
                                              const char *rel_path,
                                              const lake_pq_column_def *defs,
                                              size_t n_defs,
                                              const lake_pq_column_data *cols,
                                              int64_t n_rows,
+                                             lake_pq_writer **reuse,
                                              lake_error *err);
 #endif

@@ -70,10 +70,11 @@ lake_status etl_write_parquet(etl_ctx *c,
                               size_t n_defs,
                               const lake_pq_column_data *cols,
                               int64_t n_rows,
+                              lake_pq_writer **reuse,
                               lake_error *err)
 {
     lake_output *out = NULL;
-    lake_pq_writer *pw = NULL;
+    lake_pq_writer *pw = reuse ? *reuse : NULL;
     lake_pq_writer_opts po;
     memset(&po, 0, sizeof(po));
     po.alloc = c->alloc;
@@ -82,7 +83,13 @@ lake_status etl_write_parquet(etl_ctx *c,
     lake_status rc = c->store->ops->create(c->store, rel_path, &out, err);
     if (rc != LAKE_OK)
         goto cleanup;
-    rc = lake_pq_writer_new(out, defs, n_defs, &po, &pw, err);
+    if (pw) {
+        rc = lake_pq_writer_reopen(pw, out, err);
+    } else {
+        rc = lake_pq_writer_new(out, defs, n_defs, &po, &pw, err);
+        if (rc == LAKE_OK && reuse)
+            *reuse = pw;
+    }
     if (rc == LAKE_OK && n_rows > 0)
         rc = lake_pq_writer_write(pw, cols, n_rows, err);
     if (rc == LAKE_OK)
@@ -92,7 +99,8 @@ lake_status etl_write_parquet(etl_ctx *c,
     if (rc == LAKE_OK)
         atomic_fetch_add(&c->files_written, 1);
 cleanup:
-    lake_pq_writer_free(pw);
+    if (!reuse)
+        lake_pq_writer_free(pw);
     lake_output_free(out);
     return rc;
 }
@@ -328,7 +336,7 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     }
     rc = etl_write_parquet(c, w->path.data, songplays_cols,
                            LAKE_ARRAY_LEN(songplays_cols), plays,
-                           (int64_t)n, err);
+                           (int64_t)n, NULL, err);
     if (rc != LAKE_OK)
         goto cleanup;
     rc = ym_path(&w->path, "time", year, month, part);
@@ -338,7 +346,7 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     }
     rc = etl_write_parquet(c, w->path.data, time_cols,
                            LAKE_ARRAY_LEN(time_cols), times,
-                           (int64_t)n_time, err);
+                           (int64_t)n_time, NULL, err);
     if (rc != LAKE_OK)
         goto cleanup;
     atomic_fetch_add(&c->rows_plays, (int64_t)n);
@@ -383,7 +391,7 @@ static lake_status write_artists(etl_worker *w)
     };
     const lake_status rc = etl_write_parquet(
         c, "artists/part-00000.parquet", artists_cols,
-        LAKE_ARRAY_LEN(artists_cols), cols, (int64_t)n, &w->err);
+        LAKE_ARRAY_LEN(artists_cols), cols, (int64_t)n, NULL, &w->err);
     lake_free(c->alloc, block);
     return rc;
 }
@@ -426,7 +434,7 @@ static lake_status write_users(etl_worker *w)
     };
     const lake_status rc = etl_write_parquet(
         c, "users/part-00000.parquet", users_cols, LAKE_ARRAY_LEN(users_cols),
-        cols, (int64_t)n, &w->err);
+        cols, (int64_t)n, NULL, &w->err);
     lake_free(c->alloc, block);
     return rc;
 }
@@ -469,7 +477,7 @@ static lake_status write_song_run(etl_worker *w, size_t run)
     const lake_pq_column_data cols[] = {{id, NULL}, {title, NULL},
                                         {dur, NULL}};
     rc = etl_write_parquet(c, b->data, songs_cols, LAKE_ARRAY_LEN(songs_cols),
-                           cols, (int64_t)n, &w->err);
+                           cols, (int64_t)n, &w->songs_writer, &w->err);
     lake_free(c->alloc, block);
     return rc;
 }
