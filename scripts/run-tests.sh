@@ -21,6 +21,9 @@ ctest --preset dev -j "$jobs"
 echo "== pytest: interop and end-to-end"
 export SPARKIFY_BUILD="$root/build"
 export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
+# Spark's Python workers must run the venv's interpreter (pyarrow, the
+# adapter), not whatever python3 comes first on PATH.
+export PYSPARK_PYTHON="$venv/bin/python" PYSPARK_DRIVER_PYTHON="$venv/bin/python"
 set +e
 "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
 rc=$?
