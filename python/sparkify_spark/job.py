@@ -13,7 +13,9 @@ s3a:// URIs. See docs/SPARK.md."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -116,8 +118,9 @@ def ship_code(spark: SparkSession, lib: Optional[str] = None) -> None:
     if not any(n.startswith(_native.LIB_NAME) for n in shipped):
         sc.addFile(lib or _native.library_path())
     if ZIP_NAME not in shipped:  # not given with --py-files
-        zpath = Path(tempfile.mkdtemp(prefix="sparkify-")) / ZIP_NAME
-        package_zip(zpath)
+        tmp = tempfile.mkdtemp(prefix="sparkify-")
+        atexit.register(shutil.rmtree, tmp, True)
+        zpath = package_zip(Path(tmp) / ZIP_NAME)
         sc.addPyFile(str(zpath))
     sc._sparkify_shipped = True  # type: ignore[attr-defined]
 
