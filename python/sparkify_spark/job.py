@@ -108,6 +108,16 @@ def build_session(master: Optional[str] = None,
     return b.getOrCreate()
 
 
+# The BASE_CONF settings that can change in a running session: run() sets
+# them, so that a session made elsewhere (a notebook, a test) still gives
+# SPEC's types.
+RUNTIME_CONF = ("spark.sql.session.timeZone",
+                "spark.sql.parquet.outputTimestampType",
+                "spark.sql.parquet.compression.codec",
+                "spark.sql.sources.partitionOverwriteMode",
+                "spark.sql.execution.arrow.maxRecordsPerBatch")
+
+
 def ship_code(spark: SparkSession, lib: Optional[str] = None) -> None:
     """Make liblake.so and this package available to the executors
     (what `spark-submit --files --py-files` does), once per context."""
@@ -221,6 +231,8 @@ def run(spark: SparkSession, song_root: str, log_root: str,
     """The whole ETL; returns seconds per step."""
     timings: Dict[str, float] = {}
     t0 = time.perf_counter()
+    for k in RUNTIME_CONF:
+        spark.conf.set(k, BASE_CONF[k])
     ship_code(spark)
     song_rows = read_parsed(spark, song_root, _native.SONGS) \
         .persist(StorageLevel.MEMORY_AND_DISK)

@@ -52,8 +52,12 @@ _session: Any = None
 
 
 def session() -> Any:
-    """The local[2] session shared by every test of the pytest run."""
+    """The local[2] session shared by every test of the pytest run (or the
+    session another test module already started: getOrCreate)."""
     global _session
+    # Another module of the run may have stopped the shared session.
+    if _session is not None and _session.sparkContext._jsc is None:
+        _session = None
     if _session is None:
         _session = job.build_session("local[2]", "sparkify-tests",
                                      {"spark.sql.shuffle.partitions": "4"})
