@@ -54,6 +54,8 @@ def main() -> int:
     p.add_argument("--song-files", type=int, default=14896)
     p.add_argument("--work", default=None, help="scratch folder")
     p.add_argument("--no-classic", action="store_true")
+    p.add_argument("--warm", action="store_true",
+                   help="also time both Spark jobs inside one warm session")
     a = p.parse_args()
     build = Path(os.environ.get("SPARKIFY_BUILD", ROOT / "build"))
     work = Path(a.work or tempfile.mkdtemp(prefix="bench-spark-"))
@@ -78,6 +80,8 @@ def main() -> int:
     }
     if a.no_classic:
         del engines["classic"]
+    if a.warm:
+        return warm(a, data, work, build)
     wall: Dict[str, List[float]] = {k: [] for k in engines}
     inner: Dict[str, List[float]] = {k: [] for k in engines}
     for rep in range(a.reps):
@@ -109,6 +113,44 @@ def main() -> int:
     print(f"spark+liblake overhead vs native: "
           f"{(med['spark+liblake'] / med['native'] - 1) * 100:.0f} % (wall), "
           f"{(med_in['spark+liblake'] / med['native'] - 1) * 100:.0f} % (job)")
+    return 0
+
+
+def warm(a: argparse.Namespace, data: Path, work: Path, build: Path) -> int:
+    """Both Spark jobs in one local[2] session, after one warm-up run
+    each: what the jobs cost without JVM start and JIT warm-up."""
+    sys.path.insert(0, str(ROOT / "python"))
+    from sparkify_spark import classic_etl, job
+    spark = job.build_session("local[2]", "bench-spark-warm")
+    spark.sparkContext.setLogLevel("ERROR")
+    songs, logs = str(data / "song_data"), str(data / "log_data")
+    runs = {"spark+liblake": lambda out: job.run(spark, songs, logs, out),
+            "classic": lambda out: classic_etl.run(spark, songs, logs, out)}
+    times: Dict[str, List[float]] = {k: [] for k in runs}
+    for rep in range(a.reps + 1):
+        for name, fn in runs.items():
+            out = work / f"warm-{name}-{rep}"
+            for old in work.glob(f"warm-{name}-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            t = time.perf_counter()
+            fn(str(out))
+            dt = time.perf_counter() - t
+            print(f"warm rep {rep} {name}: {dt:.2f}s", file=sys.stderr)
+            if rep > 0:
+                times[name].append(dt)
+    t = time.perf_counter()
+    subprocess.run([str(build / "sparkify"), "etl", "--quiet", "--threads",
+                    "2", str(data), str(work / "warm-native")], check=True)
+    native = time.perf_counter() - t
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print("| engine (warm session) | job s |")
+    print("| --- | --- |")
+    print(f"| native (process) | {native:.2f} |")
+    for k, v in med.items():
+        print(f"| {k} | {v:.2f} |")
+    print(f"spark+liblake vs classic: "
+          f"{med['classic'] / med['spark+liblake']:.1f}x")
+    spark.stop()
     return 0
 
 
