@@ -881,27 +881,14 @@ lake_status lake_arrow_read_records(lake_arrow_kind kind,
     const int gz = opts ? opts->gzip : 0;
     lake_status rc;
     if (gz > 0 || (gz == 0 && ends_with_gz(p->source, p->source_len))) {
-        rc = lake_arrow_gunzip(data, len, p->source, max_bytes, &p->input,
+        rc = lake_gunzip_bytes(data, len, p->source, max_bytes, &p->input,
                                err);
     } else if (len > max_bytes) {
         rc = lake_error_set(err, LAKE_ETOOBIG,
                             "arrow: read %s: over %zu bytes", p->source,
                             max_bytes);
-    } else if (len > SIZE_MAX - LAKE_READ_PADDING) {
-        rc = lake_error_set(err, LAKE_ETOOBIG, "arrow: read %s: too big",
-                            p->source);
     } else {
-        rc = LAKE_OK;
-        p->input.data = lake_malloc(p->alloc, len + LAKE_READ_PADDING);
-        if (!p->input.data) {
-            rc = lake_error_oom(err, "arrow");
-        } else {
-            p->input.cap = len + LAKE_READ_PADDING;
-            p->input.len = len;
-            if (len)
-                memcpy(p->input.data, data, len);
-            memset(p->input.data + len, 0, LAKE_READ_PADDING);
-        }
+        rc = lake_file_data_set(&p->input, data, len, err);
     }
     if (rc != LAKE_OK) {
         stream_abandon(p);

@@ -19,15 +19,4 @@ size_t lake_arrow_n_columns(lake_arrow_kind kind);
 /* Name of column @p i of @p kind, or NULL past the end. */
 const char *lake_arrow_column_name(lake_arrow_kind kind, size_t i);
 
-/* Decompress gzip @p data (one or more members back to back, as
- * lake_read_file() accepts them) into @p out, which gets
- * LAKE_READ_PADDING zero bytes after its length. @p name is for messages.
- * @return LAKE_OK, LAKE_ENOMEM, LAKE_ETOOBIG past @p max_bytes, or
- * LAKE_EPARSE for truncated or corrupt data and trailing garbage. */
-LAKE_NODISCARD lake_status lake_arrow_gunzip(const void *data,
-                                             size_t len,
-                                             const char *name,
-                                             size_t max_bytes,
-                                             lake_file_data *out,
-                                             lake_error *err);
 #endif
