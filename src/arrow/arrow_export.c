@@ -354,49 +354,6 @@ static lake_status put_text(batch_builder *bb,
     return put_str(bb, col, t->v.ptr, t->v.len);
 }
 
-/* Length of the valid UTF-8 sequence at @p s (n bytes left), or 0 with
- * *bad set to the length of the maximal invalid subpart (>= 1), the
- * replacement rule of the native engine's _quarantine/ writer. */
-static size_t utf8_seq(const uint8_t *s, size_t n, size_t *bad)
-{
-    const uint8_t c = s[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if (i >= n) {
-            *bad = i;
-            return 0;
-        }
-        const uint8_t l = i == 1 ? lo : 0x80;
-        const uint8_t h = i == 1 ? hi : 0xBF;
-        if (s[i] < l || s[i] > h) {
-            *bad = i;
-            return 0;
-        }
-    }
-    return len;
-}
-
 /* A string whose invalid UTF-8 becomes U+FFFD. */
 static lake_status put_str_repaired(batch_builder *bb,
                                     size_t col,
@@ -404,29 +361,9 @@ static lake_status put_str_repaired(batch_builder *bb,
                                     size_t n)
 {
     col_builder *c = &bb->c[col];
-    const uint8_t *s = (const uint8_t *)str;
     LAKE_TRY(begin_str(c));
     LAKE_TRY(put_valid(bb, c, true));
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] < 0x80)
-            j++;
-        while (j < n) {
-            size_t bad = 0;
-            const size_t k = s[j] < 0x80 ? 1 : utf8_seq(s + j, n - j, &bad);
-            if (k == 0)
-                break;
-            j += k;
-        }
-        LAKE_TRY(lake_buf_append(&c->data, s + i, j - i));
-        if (j == n)
-            break;
-        size_t bad = 0;
-        (void)utf8_seq(s + j, n - j, &bad);
-        LAKE_TRY(lake_buf_append(&c->data, "\xEF\xBF\xBD", 3));
-        i = j + bad;
-    }
+    LAKE_TRY(lake_buf_append_utf8_repaired(&c->data, str, n));
     return end_str(c);
 }
 

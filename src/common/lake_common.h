@@ -119,6 +119,18 @@ LAKE_NODISCARD lake_status lake_buf_printf(lake_buf *b, const char *fmt, ...)
  * allocator and @p out_cap) and reset the buffer. */
 char *lake_buf_take(lake_buf *b, size_t *out_len, size_t *out_cap);
 
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at @p s (@p n > 0 bytes left), or 0
+ * with *bad set to the length of the maximal invalid subpart (>= 1). */
+size_t lake_utf8_seq(const uint8_t *s, size_t n, size_t *bad);
+
+/* Append @p n bytes, each maximal invalid UTF-8 subpart replaced by
+ * U+FFFD. LAKE_ENOMEM or LAKE_ETOOBIG from the buffer. */
+LAKE_NODISCARD lake_status lake_buf_append_utf8_repaired(lake_buf *b,
+                                                         const char *s,
+                                                         size_t n);
+
 /* ---- small utilities ---- */
 
 /* Little-endian stores. */

@@ -17,50 +17,6 @@
 
 #define QBUF_FLUSH_BYTES (4 * 1024 * 1024)
 
-/* Length of the valid UTF-8 sequence at @p s (n bytes left), or 0 with
- * *bad set to the length of the maximal invalid subpart (>= 1). */
-static size_t utf8_seq(const uint8_t *s, size_t n, size_t *bad)
-{
-    const uint8_t c = s[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    size_t i = 1;
-    for (; i < len; i++) {
-        if (i >= n) {
-            *bad = i;
-            return 0;
-        }
-        const uint8_t b = s[i];
-        const uint8_t l = i == 1 ? lo : 0x80;
-        const uint8_t h = i == 1 ? hi : 0xBF;
-        if (b < l || b > h) {
-            *bad = i;
-            return 0;
-        }
-    }
-    return len;
-}
-
 lake_status etl_json_escape(lake_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -82,7 +38,7 @@ lake_status etl_json_escape(lake_buf *b, const char *str, size_t n)
         const uint8_t ch = s[i];
         if (ch >= 0x80) {
             size_t bad = 0;
-            const size_t len = utf8_seq(s + i, n - i, &bad);
+            const size_t len = lake_utf8_seq(s + i, n - i, &bad);
             if (len) {
                 LAKE_TRY(lake_buf_append(b, s + i, len));
                 i += len;

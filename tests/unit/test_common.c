@@ -97,6 +97,38 @@ static void test_common__buf_oom(void **state)
     assert_int_equal(fa.n_live, 0);
 }
 
+static void check_repair(const char *in, size_t n, const char *want)
+{
+    lake_buf b;
+    lake_buf_init(&b, NULL, 0);
+    assert_int_equal(lake_buf_append_utf8_repaired(&b, in, n), LAKE_OK);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    lake_buf_reset(&b);
+}
+
+/* Expected strings are what Python's bytes.decode("utf-8", "replace")
+ * gives: one U+FFFD per maximal invalid subpart. */
+static void test_common__utf8_repair(void **state)
+{
+    (void)state;
+    check_repair("plain", 5, "plain");
+    check_repair("Bj\xC3\xB6rk \xF0\x9F\x8E\xB5", 11,
+                 "Bj\xC3\xB6rk \xF0\x9F\x8E\xB5");
+    check_repair("a\xC0\x80" "b", 4, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+    check_repair("\xED\xA0\x80", 3,
+                 "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); /* surrogate */
+    check_repair("x\xE2\x82", 3, "x\xEF\xBF\xBD");     /* truncated */
+    check_repair("\xF4\x90\x80\x80", 4,               /* > U+10FFFF */
+                 "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    check_repair("\xE2\x82x", 3, "\xEF\xBF\xBDx");
+    size_t bad = 0;
+    assert_int_equal(lake_utf8_seq((const uint8_t *)"\xE2\x82\xAC", 3, &bad),
+                     3);
+    assert_int_equal(lake_utf8_seq((const uint8_t *)"\xFF", 1, &bad), 0);
+    assert_int_equal(bad, 1);
+}
+
 static char tmpdir[256];
 
 static void read_file(const char *path, char *out, size_t size)
@@ -201,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_common__buf_grows_and_caps),
         cmocka_unit_test(test_common__failing_alloc_counts),
         cmocka_unit_test(test_common__buf_oom),
+        cmocka_unit_test(test_common__utf8_repair),
         cmocka_unit_test(test_common__file_output_commit),
         cmocka_unit_test(test_common__file_output_abort_leaves_nothing),
         cmocka_unit_test(test_common__file_output_bad_path),
