@@ -106,6 +106,24 @@ def sparkify_counts(lake: Path) -> dict[str, int]:
     return out
 
 
+def parquet_counts(lake: Path) -> dict[str, int]:
+    """Rows per table read back from a lake's Parquet files (for engines
+    that print no counts), outside the timed region."""
+    import pyarrow.dataset as pads
+    out: dict[str, int] = {}
+    for t in ("songs", "artists", "users", "time", "songplays"):
+        d = lake / t
+        if d.is_dir():
+            out[t] = pads.dataset(str(d), format="parquet", partitioning="hive",
+                                  exclude_invalid_files=True).count_rows()
+    sp = lake / "songplays"
+    if sp.is_dir():
+        ds = pads.dataset(str(sp), format="parquet", partitioning="hive",
+                          exclude_invalid_files=True)
+        out["matched"] = ds.count_rows(filter=pads.field("song_id").is_valid())
+    return out
+
+
 def json_counts(stdout: str) -> dict[str, int]:
     for line in reversed(stdout.strip().splitlines()):
         try:
@@ -135,11 +153,11 @@ def engines(available: set[str]) -> dict[str, tuple[Engine, Callable[[str, Path]
     if (spark_pkg / "classic_etl.py").exists():
         e["pyspark-classic"] = (
             lambda d, o: [PY, "-m", "sparkify_spark.classic_etl", str(d.path), str(o),
-                          "--master", "local[2]"], lambda s, o: json_counts(s))
+                          "--master", "local[2]"], lambda s, o: parquet_counts(o))
     if (spark_pkg / "job.py").exists():
         e["sparkify-spark"] = (
             lambda d, o: [PY, "-m", "sparkify_spark.job", str(d.path), str(o),
-                          "--master", "local[2]"], lambda s, o: json_counts(s))
+                          "--master", "local[2]"], lambda s, o: parquet_counts(o))
     return {k: v for k, v in e.items() if not available or k in available}
 
 
@@ -237,10 +255,12 @@ def summarize(ds: Dataset, runs: list[Run], fl: dict[str, float]) -> list[str]:
             continue
         med = statistics.median(r.seconds for r in ok)
         mn = min(r.seconds for r in ok)
-        rss = max(r.peak_rss_mb for r in ok)
+        # GNU time sees the Python driver of the Spark engines, not its JVM.
+        rss = max(r.peak_rss_mb for r in ok) if name not in JVM else float("nan")
         c = ok[0].counts
         ratio = f"{med / ref:.2f}x" if ref else "-"
-        lines.append(f"| {name} | {med:.3f} | {mn:.3f} | {mb / med:,.0f} | {rss:,.0f} | "
+        rss_s = f"{rss:,.0f}" if rss == rss else "n/a"
+        lines.append(f"| {name} | {med:.3f} | {mn:.3f} | {mb / med:,.0f} | {rss_s} | "
                      f"{ok[0].output_bytes / 1e6:,.1f} | {ratio} | "
                      + " | ".join(f"{c.get(k, '-'):,}" if isinstance(c.get(k), int) else "-"
                                   for k in ("songs", "artists", "users", "time", "songplays",
