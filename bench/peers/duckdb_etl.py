@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,8 @@ def run(inp: Path, lake: Path, threads: int, codec: str) -> dict[str, int]:
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     con.execute("SET preserve_insertion_order = false")
+    # Spill beside the output, not into the caller's working folder.
+    con.execute(f"SET temp_directory = '{lake.parent / (lake.name + '.duckdb-tmp')}'")
     songs_glob = str(inp / "song_data" / "**" / "*.json")
     logs_glob = str(inp / "log_data" / "**" / "*.json")
     con.execute(f"""
@@ -151,7 +154,10 @@ def main() -> int:
     ap.add_argument("--compression", default="snappy")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    counts = run(a.input, a.lake, a.threads, a.compression)
+    try:
+        counts = run(a.input, a.lake, a.threads, a.compression)
+    finally:
+        shutil.rmtree(a.lake.parent / (a.lake.name + ".duckdb-tmp"), ignore_errors=True)
     counts_out = dict(counts, seconds=round(time.perf_counter() - t0, 3))
     json.dump(counts_out, sys.stdout)
     print()
