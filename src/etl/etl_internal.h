@@ -231,6 +231,29 @@ const char *etl_source_name(etl_worker *w,
                             const char *path,
                             const char *rel);
 
+/* What a phase does with one valid record of file @p file_idx: @p rec is a
+ * lake_song_rec or lake_event_rec, @p rec_idx its index in the file,
+ * @p path the file read. On failure it fills w->err. */
+typedef lake_status (*etl_record_fn)(etl_worker *w,
+                                     const void *rec,
+                                     uint32_t file_idx,
+                                     uint64_t rec_idx,
+                                     const char *path);
+
+/* Read file @p fe (below @p read_root; quarantine sources below
+ * @p source_root) and run its records of @p kind through @p on_record,
+ * rejects into the quarantine under key @p qkey; then count the file as
+ * done. @p rec is the caller's record of that kind, reused. */
+LAKE_NODISCARD lake_status etl_read_records(etl_worker *w,
+                                            lake_rec_kind kind,
+                                            const char *read_root,
+                                            const char *source_root,
+                                            const lake_file_entry *fe,
+                                            uint32_t file_idx,
+                                            uint32_t qkey,
+                                            void *rec,
+                                            etl_record_fn on_record);
+
 /* Build "<root>/<rel>" in @p out (NUL-terminated). */
 LAKE_NODISCARD lake_status etl_join_path(lake_buf *out,
                                          const char *root,

@@ -393,55 +393,38 @@ static lake_status spill_play(etl_worker *w,
     return LAKE_OK;
 }
 
+static lake_status on_event(etl_worker *w,
+                            const void *r,
+                            uint32_t log_idx,
+                            uint64_t rec_idx,
+                            const char *path)
+{
+    const etl_ctx *c = w->ctx;
+    const lake_event_rec *rec = r;
+    lake_status rc = LAKE_OK;
+    if (rec->has_user)
+        rc = user_update(w, rec, log_idx, rec_idx);
+    if (rc == LAKE_OK && rec->has_user && rec->page.present &&
+        rec->page.v.len == 8 && !memcmp(rec->page.v.ptr, "NextSong", 8)) {
+        rc = spill_play(w, rec, log_idx, rec_idx);
+        if (rc == LAKE_OK && w->spill_in.len >= c->spill_flush_bytes)
+            LAKE_TRY(etl_spill_flush(w, &w->err));
+    }
+    if (rc != LAKE_OK)
+        return lake_error_set(&w->err, rc, "etl: keep event of %s: %s", path,
+                              rc == LAKE_ENOMEM ? "out of memory"
+                                                : "value too big");
+    return LAKE_OK;
+}
+
 static lake_status read_one(etl_worker *w, uint32_t log_idx)
 {
     etl_ctx *c = w->ctx;
-    const lake_file_entry *fe = &c->log_files.files[log_idx];
-    const uint32_t qkey = (uint32_t)c->song_files.n_files + log_idx;
-    if (etl_join_path(&w->path, c->opts->log_root, fe->rel_path) != LAKE_OK)
-        return lake_error_oom(&w->err, "etl");
-    const char *path = w->path.data;
-    w->qkey = qkey;
-    LAKE_TRY(lake_read_file(path, 0, &w->data, &w->err));
-    lake_record_reader_reset(w->reader, LAKE_REC_EVENT, w->data.data,
-                             w->data.len);
     lake_event_rec rec;
-    lake_reject rej;
-    for (uint64_t i = 0;; i++) {
-        lake_next next;
-        const lake_status rrc =
-            lake_record_reader_next(w->reader, &rec, &rej, &next, &w->err);
-        if (rrc != LAKE_OK)
-            return etl_wrap_error(&w->err, rrc, path, i);
-        if (next == LAKE_NEXT_END)
-            break;
-        if (next == LAKE_NEXT_REJECT) {
-            LAKE_TRY(etl_quarantine_add(
-                w,
-                etl_source_name(w, c->log_source, c->opts->log_root, path,
-                                fe->rel_path),
-                &rej, &w->err));
-            continue;
-        }
-        lake_status rc = LAKE_OK;
-        if (rec.has_user)
-            rc = user_update(w, &rec, log_idx, i);
-        if (rc == LAKE_OK && rec.has_user && rec.page.present &&
-            rec.page.v.len == 8 && !memcmp(rec.page.v.ptr, "NextSong", 8)) {
-            rc = spill_play(w, &rec, log_idx, i);
-            if (rc == LAKE_OK && w->spill_in.len >= c->spill_flush_bytes)
-                LAKE_TRY(etl_spill_flush(w, &w->err));
-        }
-        if (rc != LAKE_OK)
-            return lake_error_set(&w->err, rc,
-                                  "etl: keep event of %s: %s", path,
-                                  rc == LAKE_ENOMEM ? "out of memory"
-                                                    : "value too big");
-    }
-    LAKE_TRY(etl_quarantine_flush(w, qkey, &w->err));
-    atomic_fetch_add(&c->files_done, 1);
-    atomic_fetch_add(&c->bytes_read, fe->size_bytes);
-    return LAKE_OK;
+    return etl_read_records(w, LAKE_REC_EVENT, c->opts->log_root,
+                            c->log_source, &c->log_files.files[log_idx],
+                            log_idx, (uint32_t)c->song_files.n_files + log_idx,
+                            &rec, on_event);
 }
 
 static lake_status logs_task(etl_worker *w)

@@ -93,44 +93,25 @@ static lake_status keep_song(etl_worker *w,
     return LAKE_OK;
 }
 
+static lake_status on_song(etl_worker *w,
+                           const void *rec,
+                           uint32_t file_idx,
+                           uint64_t rec_idx,
+                           const char *path)
+{
+    if (keep_song(w, rec, file_idx, rec_idx) != LAKE_OK)
+        return lake_error_set(&w->err, LAKE_ENOMEM,
+                              "etl: out of memory keeping songs of %s", path);
+    return LAKE_OK;
+}
+
 static lake_status read_one(etl_worker *w, uint32_t file_idx)
 {
     etl_ctx *c = w->ctx;
-    const lake_file_entry *fe = &c->song_files.files[file_idx];
-    if (etl_join_path(&w->path, c->opts->song_root, fe->rel_path) != LAKE_OK)
-        return lake_error_oom(&w->err, "etl");
-    const char *path = w->path.data;
-    w->qkey = file_idx;
-    LAKE_TRY(lake_read_file(path, 0, &w->data, &w->err));
-    lake_record_reader_reset(w->reader, LAKE_REC_SONG, w->data.data,
-                             w->data.len);
     lake_song_rec rec;
-    lake_reject rej;
-    for (uint64_t i = 0;; i++) {
-        lake_next next;
-        const lake_status rrc =
-            lake_record_reader_next(w->reader, &rec, &rej, &next, &w->err);
-        if (rrc != LAKE_OK)
-            return etl_wrap_error(&w->err, rrc, path, i);
-        if (next == LAKE_NEXT_END)
-            break;
-        if (next == LAKE_NEXT_REJECT) {
-            LAKE_TRY(etl_quarantine_add(
-                w,
-                etl_source_name(w, c->song_source, c->opts->song_root, path,
-                                fe->rel_path),
-                &rej, &w->err));
-            continue;
-        }
-        if (keep_song(w, &rec, file_idx, i) != LAKE_OK)
-            return lake_error_set(&w->err, LAKE_ENOMEM,
-                                  "etl: out of memory keeping songs of %s",
-                                  path);
-    }
-    LAKE_TRY(etl_quarantine_flush(w, file_idx, &w->err));
-    atomic_fetch_add(&c->files_done, 1);
-    atomic_fetch_add(&c->bytes_read, fe->size_bytes);
-    return LAKE_OK;
+    return etl_read_records(w, LAKE_REC_SONG, c->opts->song_root,
+                            c->song_source, &c->song_files.files[file_idx],
+                            file_idx, file_idx, &rec, on_song);
 }
 
 static lake_status songs_task(etl_worker *w)

@@ -348,3 +348,44 @@ lake_status etl_parallel(etl_ctx *c,
                               strerror(create_err));
     return LAKE_OK;
 }
+
+lake_status etl_read_records(etl_worker *w,
+                             lake_rec_kind kind,
+                             const char *read_root,
+                             const char *source_root,
+                             const lake_file_entry *fe,
+                             uint32_t file_idx,
+                             uint32_t qkey,
+                             void *rec,
+                             etl_record_fn on_record)
+{
+    etl_ctx *c = w->ctx;
+    if (etl_join_path(&w->path, read_root, fe->rel_path) != LAKE_OK)
+        return lake_error_oom(&w->err, "etl");
+    const char *path = w->path.data;
+    w->qkey = qkey;
+    LAKE_TRY(lake_read_file(path, 0, &w->data, &w->err));
+    lake_record_reader_reset(w->reader, kind, w->data.data, w->data.len);
+    lake_reject rej;
+    for (uint64_t i = 0;; i++) {
+        lake_next next;
+        const lake_status rrc =
+            lake_record_reader_next(w->reader, rec, &rej, &next, &w->err);
+        if (rrc != LAKE_OK)
+            return etl_wrap_error(&w->err, rrc, path, i);
+        if (next == LAKE_NEXT_END)
+            break;
+        if (next == LAKE_NEXT_REJECT) {
+            LAKE_TRY(etl_quarantine_add(
+                w, etl_source_name(w, source_root, read_root, path,
+                                   fe->rel_path),
+                &rej, &w->err));
+            continue;
+        }
+        LAKE_TRY(on_record(w, rec, file_idx, i, path));
+    }
+    LAKE_TRY(etl_quarantine_flush(w, qkey, &w->err));
+    atomic_fetch_add(&c->files_done, 1);
+    atomic_fetch_add(&c->bytes_read, fe->size_bytes);
+    return LAKE_OK;
+}
