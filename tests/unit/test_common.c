@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,16 +215,13 @@ static void test_common__file_output_oom_sweep(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/lake-test-common-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return lake_test_tmpdir_make(tmpdir, sizeof(tmpdir), "common");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lake_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

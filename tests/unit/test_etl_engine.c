@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -768,8 +770,7 @@ static void test_etl_engine__oom_sweep(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/lake-test-etl-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (lake_test_tmpdir_make(tmpdir, sizeof(tmpdir), "etl") != 0)
         return -1;
     data_path(basic_songs, sizeof(basic_songs), "basic/song_data");
     data_path(basic_logs, sizeof(basic_logs), "basic/log_data");
@@ -783,9 +784,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lake_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,16 +503,13 @@ static void test_etl_parts__publish_failure_rolls_back(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/lake-test-etl-parts-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return lake_test_tmpdir_make(tmpdir, sizeof(tmpdir), "etl-parts");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lake_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,17 +513,13 @@ static void test_ingest_files__read_oom_sweep(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/lake-test-ingest-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return lake_test_tmpdir_make(tmpdir, sizeof(tmpdir), "ingest");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "chmod -R u+rwx %s; rm -rf %s", tmpdir,
-             tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lake_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,16 +236,13 @@ static void test_s3__client_oom_sweep(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/lake-test-s3-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return lake_test_tmpdir_make(tmpdir, sizeof(tmpdir), "s3");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lake_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)
