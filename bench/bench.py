@@ -206,6 +206,20 @@ def floors(ds: Dataset, lake: Path, scratch: Path) -> dict[str, float]:
 JVM = ("pyspark-classic", "sparkify-spark")
 
 
+def start_to_exit(scratch: Path) -> list[str]:
+    """Process start to exit on empty input, beside /bin/true (bench_start.c)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([str(BUILD / "bench_start"), str(BUILD / "sparkify"),
+                        str(scratch / "start"), "100"], capture_output=True, text=True,
+                       check=True)
+    t = json.loads(r.stdout)
+    rows = [("/bin/true (spawn floor)", t["true"]), ("sparkify --version", t["version"]),
+            ("sparkify etl, empty input, fresh lake", t["etl_empty"])]
+    return (["### Process start to exit (100 runs each, interleaved)", "",
+             "| command | median ms | min ms |", "| --- | ---: | ---: |"]
+            + [f"| {n} | {v['median_ms']:.2f} | {v['min_ms']:.2f} |" for n, v in rows] + [""])
+
+
 def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Path,
             table: dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]]
             ) -> tuple[list[Run], dict[str, float]]:
@@ -383,7 +397,7 @@ def main() -> int:
                     or ("D3" in want and d.name == "D2")]
     report = ["## ETL against the peers", "", f"Command: `bench/run {' '.join(sys.argv[1:])}`"
               f" ({reps} repetitions interleaved, the Spark engines {a.jvm_reps}; {stamp}).",
-              ""] + machine() + [""]
+              ""] + machine() + [""] + start_to_exit(scratch)
     all_runs: list[Run] = []
     scaling: dict[str, list[tuple[float, float]]] = {}
     rss_scaling: dict[str, list[tuple[float, float]]] = {}

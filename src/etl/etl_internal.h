@@ -205,12 +205,14 @@ typedef struct etl_ctx {
     atomic_int_fast64_t rows_time, rows_plays, matched, files_written;
 } etl_ctx;
 
-/* Run @p fn on every worker thread and wait, reporting progress. The
- * first failing worker's status and error are returned. */
+/* Run @p fn on min(threads, @p n_tasks) worker threads (none when there
+ * is no task) and wait, reporting progress. The first failing worker's
+ * status and error are returned. */
 typedef lake_status (*etl_task_fn)(etl_worker *w);
 LAKE_NODISCARD lake_status etl_parallel(etl_ctx *c,
                                         const char *phase,
                                         etl_task_fn fn,
+                                        int64_t n_tasks,
                                         lake_error *err);
 
 /* Enter @p phase and report progress (caller's thread only). */

@@ -530,7 +530,8 @@ lake_status etl_logs_read(etl_ctx *c, lake_error *err)
                               : (int64_t)256 * 1024 * 1024;
 
     LAKE_TRY(order_logs(c, err));
-    LAKE_TRY(etl_parallel(c, "logs", logs_task, err));
+    LAKE_TRY(etl_parallel(c, "logs", logs_task,
+                          (int64_t)c->log_files.n_files, err));
 
     /* users: fold the workers' maps, then sort by user_id */
     for (int t = 0; t < c->n_threads; t++)

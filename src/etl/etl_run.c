@@ -281,7 +281,7 @@ static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
             c->store, lake_etl_table_name((lake_etl_table)t), err));
     LAKE_TRY(c->store->ops->publish(c->store, "_quarantine", err));
     LAKE_TRY(c->store->ops->publish(c->store, "_sparkify_report.json", err));
-    return LAKE_OK;
+    return c->store->ops->commit(c->store, err);
 }
 
 lake_status lake_etl_run(const lake_etl_opts *opts,

@@ -129,7 +129,8 @@ static lake_status songs_task(etl_worker *w)
 
 lake_status etl_songs_read(etl_ctx *c, lake_error *err)
 {
-    LAKE_TRY(etl_parallel(c, "songs", songs_task, err));
+    LAKE_TRY(etl_parallel(c, "songs", songs_task,
+                          (int64_t)c->song_files.n_files, err));
     size_t total = 0;
     for (int t = 0; t < c->n_threads; t++)
         total += c->workers[t].songs.n;

@@ -16,6 +16,7 @@
  *  - publish() makes one staged top-level entry (a table folder or the
  *    report file) visible in the lake at once, replacing the previous one
  *    atomically: a reader sees the old or the new entry, never a mix;
+ *  - commit() makes the publishes durable (once, after the last);
  *  - close() removes the staging area; when the run failed it first puts
  *    back the entries it had published, so the previous lake stays.
  * Input listing and reading go through the ingest stage (lake_list_files,
@@ -37,6 +38,7 @@ typedef struct etl_store_ops {
                            lake_error *err);
     lake_status (*sync)(etl_store *s, lake_error *err);
     lake_status (*publish)(etl_store *s, const char *name, lake_error *err);
+    lake_status (*commit)(etl_store *s, lake_error *err);
     /* @p ok: the run succeeded (keep what was published). */
     void (*close)(etl_store *s, bool ok);
 } etl_store_ops;

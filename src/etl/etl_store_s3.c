@@ -382,8 +382,16 @@ static void s3_close(etl_store *st, bool ok)
     lake_free(a, s);
 }
 
+/* Each publish is a completed PUT: nothing is left to make durable. */
+static lake_status s3_commit(etl_store *st, lake_error *err)
+{
+    (void)st;
+    (void)err;
+    return LAKE_OK;
+}
+
 static const etl_store_ops s3_ops = {s3_create, s3_scratch, s3_sync,
-                                     s3_publish, s3_close};
+                                     s3_publish, s3_commit, s3_close};
 
 lake_status etl_store_open_s3(const char *uri,
                               const lake_s3_opts *s3,

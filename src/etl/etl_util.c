@@ -287,12 +287,15 @@ void etl_progress(etl_ctx *c, const char *phase)
 lake_status etl_parallel(etl_ctx *c,
                          const char *phase,
                          etl_task_fn fn,
+                         int64_t n_tasks,
                          lake_error *err)
 {
     enum { MAX_THREADS = 256 };
     pthread_t tids[MAX_THREADS];
     thread_arg args[MAX_THREADS];
-    const int n = c->n_threads < MAX_THREADS ? c->n_threads : MAX_THREADS;
+    int n = c->n_threads < MAX_THREADS ? c->n_threads : MAX_THREADS;
+    if (n_tasks < n)
+        n = n_tasks > 0 ? (int)n_tasks : 0;
     c->phase = phase;
     atomic_store(&c->next_task, 0);
     int started = 0;

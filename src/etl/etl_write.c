@@ -482,14 +482,20 @@ static lake_status write_song_run(etl_worker *w, size_t run)
     return rc;
 }
 
+/* One task per play bucket, artists, users, then groups of song runs. */
+static int64_t write_task_count(const etl_ctx *c)
+{
+    const int64_t n_song_tasks =
+        ((int64_t)c->n_song_runs + SONG_RUNS_PER_TASK - 1) /
+        SONG_RUNS_PER_TASK;
+    return (int64_t)c->buckets.n + 2 + n_song_tasks;
+}
+
 static lake_status write_task(etl_worker *w)
 {
     etl_ctx *c = w->ctx;
     const int64_t nb = (int64_t)c->buckets.n;
-    const int64_t n_song_tasks =
-        ((int64_t)c->n_song_runs + SONG_RUNS_PER_TASK - 1) /
-        SONG_RUNS_PER_TASK;
-    const int64_t n_tasks = nb + 2 + n_song_tasks;
+    const int64_t n_tasks = write_task_count(c);
     for (;;) {
         if (atomic_load(&c->abort))
             return LAKE_OK;
@@ -514,7 +520,8 @@ static lake_status write_task(etl_worker *w)
 
 lake_status etl_tables_write(etl_ctx *c, lake_error *err)
 {
-    LAKE_TRY(etl_parallel(c, "write", write_task, err));
+    LAKE_TRY(etl_parallel(c, "write", write_task,
+                          write_task_count(c), err));
     /* _SUCCESS last, when each table is complete */
     for (int t = 0; t < LAKE_ETL_N_TABLES; t++) {
         char rel[64];

@@ -11,10 +11,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "lake_common.h"
 #include "s3_client.h"
+#include "s3_curl.h"
 #include "s3_sign.h"
 #include "s3_xml.h"
 #include "lake_internal.h"
@@ -39,6 +38,7 @@ struct lake_s3_client {
     int retry_base_ms;
     int timeout_ms;
     uint64_t rng; /* xorshift state for jitter */
+    const s3_curl *cu; /* libcurl, loaded on first use */
     CURLM *multi;
     CURL **easy; /* max_connections handles, created on first use */
 };
@@ -129,14 +129,15 @@ static lake_status client_init(lake_s3_client *c,
                           sizeof(CURL *));
     if (!c->easy)
         return lake_error_oom(err, "s3");
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    LAKE_TRY(s3_curl_load(&c->cu, err));
+    if (c->cu->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return lake_error_set(err, LAKE_ENET, "s3: curl_global_init failed");
-    c->multi = curl_multi_init();
+    c->multi = c->cu->multi_init();
     if (!c->multi)
         return lake_error_oom(err, "s3");
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+    c->cu->multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                       (long)c->max_connections);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+    c->cu->multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
                       (long)c->max_connections);
     return LAKE_OK;
 }
@@ -170,11 +171,11 @@ void lake_s3_client_free(lake_s3_client *c)
     if (c->easy) {
         for (int i = 0; i < c->max_connections; i++)
             if (c->easy[i])
-                curl_easy_cleanup(c->easy[i]);
+                c->cu->easy_cleanup(c->easy[i]);
         lake_free(c->alloc, c->easy);
     }
     if (c->multi)
-        curl_multi_cleanup(c->multi);
+        c->cu->multi_cleanup(c->multi);
     lake_s3_creds_free(c->alloc, &c->creds);
     lake_free(c->alloc, c->scheme);
     lake_free(c->alloc, c->host);
@@ -213,7 +214,7 @@ void lake_s3_req_release(lake_s3_req *req)
 {
     lake_buf_reset(&req->resp);
     if (req->headers) {
-        curl_slist_free_all(req->headers);
+        s3_curl_loaded()->slist_free_all(req->headers); /* made by it */
         req->headers = NULL;
     }
 }
@@ -401,7 +402,7 @@ static lake_status prepare(lake_s3_client *c,
         line.len = 0;
         rc = lake_buf_printf(&line, "%s: %s", h[i].name, h[i].value);
         struct curl_slist *l2 = rc == LAKE_OK
-                                    ? curl_slist_append(list, line.data)
+                                    ? c->cu->slist_append(list, line.data)
                                     : NULL;
         if (!l2)
             rc = LAKE_ENOMEM;
@@ -411,7 +412,7 @@ static lake_status prepare(lake_s3_client *c,
     static const char *const extra[] = {"Expect:", "Accept:",
                                         "Content-Type:"};
     for (size_t i = 0; i < LAKE_ARRAY_LEN(extra) && rc == LAKE_OK; i++) {
-        struct curl_slist *l2 = curl_slist_append(list, extra[i]);
+        struct curl_slist *l2 = c->cu->slist_append(list, extra[i]);
         if (!l2)
             rc = LAKE_ENOMEM;
         else
@@ -421,46 +422,46 @@ static lake_status prepare(lake_s3_client *c,
         line.len = 0;
         rc = lake_buf_printf(&line, "Authorization: %s", auth.data);
         struct curl_slist *l2 =
-            rc == LAKE_OK ? curl_slist_append(list, line.data) : NULL;
+            rc == LAKE_OK ? c->cu->slist_append(list, line.data) : NULL;
         if (!l2)
             rc = LAKE_ENOMEM;
         else
             list = l2;
     }
     if (rc != LAKE_OK) {
-        curl_slist_free_all(list);
+        c->cu->slist_free_all(list);
         goto cleanup;
     }
     req->headers = list;
-    curl_easy_reset(easy);
-    curl_easy_setopt(easy, CURLOPT_URL, url.data);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+    c->cu->easy_reset(easy);
+    c->cu->easy_setopt(easy, CURLOPT_URL, url.data);
+    c->cu->easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+    c->cu->easy_setopt(easy, CURLOPT_PRIVATE, req);
+    c->cu->easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    c->cu->easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    c->cu->easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    c->cu->easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
+    c->cu->easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    c->cu->easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
                      (long)LAKE_MAX(1, c->timeout_ms / 1000));
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->cu->easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    c->cu->easy_setopt(easy, CURLOPT_WRITEDATA, req);
+    c->cu->easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    c->cu->easy_setopt(easy, CURLOPT_HEADERDATA, req);
+    c->cu->easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     if (strcmp(req->method, "PUT") == 0) {
-        curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(easy, CURLOPT_READDATA, req);
-        curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
+        c->cu->easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+        c->cu->easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+        c->cu->easy_setopt(easy, CURLOPT_READDATA, req);
+        c->cu->easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
                          (curl_off_t)req->body_len);
     } else if (strcmp(req->method, "POST") == 0) {
-        curl_easy_setopt(easy, CURLOPT_POST, 1L);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+        c->cu->easy_setopt(easy, CURLOPT_POST, 1L);
+        c->cu->easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        c->cu->easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t)req->body_len);
     } else if (strcmp(req->method, "GET") != 0) {
-        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
+        c->cu->easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
     }
 cleanup:
     if (auth.data)
@@ -486,7 +487,7 @@ static lake_status easy_for(lake_s3_client *c, int i, CURL **out,
                             lake_error *err)
 {
     if (!c->easy[i]) {
-        c->easy[i] = curl_easy_init();
+        c->easy[i] = c->cu->easy_init();
         if (!c->easy[i])
             return lake_error_oom(err, "s3");
     }
@@ -539,7 +540,7 @@ static lake_status classify(lake_s3_client *c,
             return lake_error_oom(err, "s3");
         *retry = true;
         return lake_error_set(err, LAKE_ENET, "s3: %s %s: %s (curl %d)",
-                              req->method, target, curl_easy_strerror(cc),
+                              req->method, target, c->cu->easy_strerror(cc),
                               (int)cc);
     }
     const long st = req->http_status;
@@ -585,9 +586,9 @@ static lake_status finish(lake_s3_client *c,
                           CURLcode cc,
                           lake_error *err)
 {
-    curl_easy_getinfo((CURL *)req->easy, CURLINFO_RESPONSE_CODE,
+    c->cu->easy_getinfo((CURL *)req->easy, CURLINFO_RESPONSE_CODE,
                       &req->http_status);
-    curl_slist_free_all(req->headers);
+    c->cu->slist_free_all(req->headers);
     req->headers = NULL;
     req->easy = NULL;
     bool retry = false;
@@ -663,7 +664,7 @@ lake_status lake_s3_run(lake_s3_client *c,
                 break;
             req->easy = easy;
             req->attempts++;
-            if (curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
+            if (c->cu->multi_add_handle(c->multi, easy) != CURLM_OK) {
                 rc = lake_error_oom(err, "s3");
                 break;
             }
@@ -673,22 +674,22 @@ lake_status lake_s3_run(lake_s3_client *c,
         if (rc != LAKE_OK || (active == 0 && waiting == 0 && !more))
             break;
         int running = 0;
-        if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+        if (c->cu->multi_perform(c->multi, &running) != CURLM_OK) {
             rc = lake_error_set(err, LAKE_ENET, "s3: curl_multi_perform");
             break;
         }
         int queued = 0, n_done = 0;
         const CURLMsg *m;
         while (rc == LAKE_OK &&
-               (m = curl_multi_info_read(c->multi, &queued)) != NULL) {
+               (m = c->cu->multi_info_read(c->multi, &queued)) != NULL) {
             n_done++;
             if (m->msg != CURLMSG_DONE)
                 continue;
             CURL *easy = m->easy_handle;
             const CURLcode cc = m->data.result;
             lake_s3_req *req = NULL;
-            curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
-            curl_multi_remove_handle(c->multi, easy);
+            c->cu->easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
+            c->cu->multi_remove_handle(c->multi, easy);
             active--;
             rc = finish(c, b, req, cc, err);
         }
@@ -705,12 +706,12 @@ lake_status lake_s3_run(lake_s3_client *c,
                                         (wait_ms % 1000) * 1000000};
             nanosleep(&ts, NULL);
         } else if (active > 0) {
-            curl_multi_poll(c->multi, NULL, 0, (int)wait_ms, NULL);
+            c->cu->multi_poll(c->multi, NULL, 0, (int)wait_ms, NULL);
         }
     }
     for (int i = 0; i < n; i++) {
         if (slots[i].state == REQ_ACTIVE && slots[i].easy)
-            curl_multi_remove_handle(c->multi, (CURL *)slots[i].easy);
+            c->cu->multi_remove_handle(c->multi, (CURL *)slots[i].easy);
         lake_s3_req_release(&slots[i]);
     }
     lake_free(c->alloc, slots);

@@ -168,6 +168,27 @@ static void test_s3__creds_errors_name_no_secret(void **state)
     assert_non_null(strstr(err.message, "none found"));
 }
 
+/* Runs before any other test makes a client: libcurl is loaded on first
+ * use, and a failed load is retried on the next. */
+static void test_s3__curl_load_failure(void **state)
+{
+    (void)state;
+    clear_env();
+    lake_s3_client *c = NULL;
+    lake_error err;
+    const lake_s3_opts o = {.anonymous = 1, .endpoint = "http://127.0.0.1:9"};
+    setenv("SPARKIFY_LIBCURL", "/nonexistent/libcurl.so.4", 1);
+    assert_int_equal(lake_s3_client_new(&o, &c, &err), LAKE_ENET);
+    assert_null(c);
+    assert_non_null(strstr(err.message, "cannot load /nonexistent/libcurl"));
+    setenv("SPARKIFY_LIBCURL", "libz.so.1", 1); /* no curl_* in it */
+    assert_int_equal(lake_s3_client_new(&o, &c, &err), LAKE_ENET);
+    assert_non_null(strstr(err.message, "libz.so.1 has no curl_"));
+    unsetenv("SPARKIFY_LIBCURL");
+    assert_int_equal(lake_s3_client_new(&o, &c, &err), LAKE_OK);
+    lake_s3_client_free(c);
+}
+
 static void test_s3__client_options(void **state)
 {
     (void)state;
@@ -251,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_s3__creds_ini_lookup),
         cmocka_unit_test(test_s3__creds_chain_order),
         cmocka_unit_test(test_s3__creds_errors_name_no_secret),
+        cmocka_unit_test(test_s3__curl_load_failure),
         cmocka_unit_test(test_s3__client_options),
         cmocka_unit_test(test_s3__client_oom_sweep),
     };
