@@ -20,9 +20,11 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("SPARKIFY_BUILD", ROOT / "build"))
 PY = sys.executable
 SWEPT = ("sparkify-1t", "sparkify-2t", "duckdb")  # engines of the D3 sweep
+TIMED_OUT = -1000  # status of a run stopped at the time cap
 
 
 @dataclasses.dataclass
@@ -66,22 +69,68 @@ def du(path: Path) -> tuple[int, int]:
     return n, b
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Resident KiB of @p root and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", "rb") as f:
+                st = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(d)
+        children.setdefault(int(st[1]), []).append(pid)  # st[1]: ppid
+        rss[pid] = int(st[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)  # st[21]: rss pages
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None,
           timeout: float = 3600) -> tuple[float, float, str, int]:
     """Run @p cmd under GNU time; (seconds, peak RSS MiB, stdout, status).
-    The peak is the largest of the process and its descendants."""
+    The peak is the larger of GNU time's (the largest single process) and
+    the sum over the process tree sampled every 50 ms (the Spark engines:
+    Python driver + JVM + Python workers). After @p timeout seconds the
+    whole process group is killed and the status is TIMED_OUT."""
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", *cmd], capture_output=True,
-                       text=True, env=env, timeout=timeout, check=False)
+    p = subprocess.Popen(["/usr/bin/time", "-f", "maxrss_kb=%M", *cmd], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    peak_kb = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_kb
+        while not stop.wait(0.05):
+            peak_kb = max(peak_kb, _tree_rss_kb(p.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        rc = TIMED_OUT
     secs = time.perf_counter() - t0
-    rss = float("nan")
-    lines = p.stderr.strip().splitlines()
+    stop.set()
+    sampler.join()
+    rss = peak_kb / 1024 if peak_kb else float("nan")
+    lines = err.strip().splitlines()
     if lines and lines[-1].startswith("maxrss_kb="):
-        rss = int(lines[-1].split("=", 1)[1]) / 1024
-    if p.returncode != 0:
-        sys.stderr.write(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n"
-                         f"{p.stderr[-2000:]}\n")
-    return secs, rss, p.stdout, p.returncode
+        rss = max(rss if rss == rss else 0.0, int(lines[-1].split("=", 1)[1]) / 1024)
+    if rc == TIMED_OUT:
+        sys.stderr.write(f"bench: {' '.join(cmd)} stopped after {timeout:.0f} s\n")
+    elif rc != 0:
+        sys.stderr.write(f"bench: {' '.join(cmd)} failed ({rc}):\n{err[-2000:]}\n")
+    return secs, rss, out, rc
 
 
 def sparkify_counts(lake: Path) -> dict[str, int]:
@@ -221,24 +270,31 @@ def start_to_exit(scratch: Path) -> list[str]:
 
 
 def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Path,
-            table: dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]]
-            ) -> tuple[list[Run], dict[str, float]]:
+            table: dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]],
+            cap: float, capped: set[str]) -> tuple[list[Run], dict[str, float]]:
+    """Run @p names interleaved, @p reps times (the JVM engines @p
+    jvm_reps). A run longer than @p cap seconds is stopped and recorded as
+    not finished; that engine then skips the dataset's later repetitions,
+    and its name goes into @p capped (the D3 sweep skips bigger scales)."""
     runs: list[Run] = []
     for rep in range(reps):
         for name in names:  # interleaved: every engine once per repetition
-            if name in JVM and rep >= jvm_reps:
+            if (name in JVM and rep >= jvm_reps) or name in capped:
                 continue
             out = scratch / f"{ds.name}-{name}-{rep}"
             shutil.rmtree(out, ignore_errors=True)  # outside the timed region
             cmd, counter = table[name][0](ds, out), table[name][1]
             env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
             os.sync()  # the previous run's dirty pages are not this run's cost
-            secs, rss, stdout, rc = timed(cmd, env)
+            secs, rss, stdout, rc = timed(cmd, env, timeout=cap)
             _, nbytes = du(out) if out.exists() else (0, 0)
+            note = f"stopped at the {cap:.0f} s cap" if rc == TIMED_OUT else ""
             runs.append(Run(ds.name, name, rep, secs, rss, nbytes,
-                            counter(stdout, out) if rc == 0 else {}, rc == 0))
+                            counter(stdout, out) if rc == 0 else {}, rc == 0, note))
+            if rc == TIMED_OUT:
+                capped.add(name)
             print(f"  {ds.name:8} {name:16} rep {rep}: {secs:8.3f} s"
-                  f"{'' if rc == 0 else '  FAILED'}", flush=True)
+                  f"{'' if rc == 0 else '  ' + (note or 'FAILED')}", flush=True)
     # Floors before any tree is deleted: file creation right after removing
     # a large tree is several times slower on ext4 (NOTES.md 4).
     fl = floors(ds, scratch / f"{ds.name}-sparkify-2t-{reps - 1}", scratch)
@@ -264,13 +320,19 @@ def summarize(ds: Dataset, runs: list[Run], fl: dict[str, float]) -> list[str]:
              "---: | ---: |"]
     for name, rs in by.items():
         ok = [r for r in rs if r.ok]
+        stopped = [r for r in rs if r.note]
+        if not ok and stopped:
+            t = min(r.seconds for r in stopped)
+            ratio = f"> {t / ref:.1f}x" if ref else "-"
+            lines.append(f"| {name} | > {t:.0f} (not finished) | | < {mb / t:,.1f} | | | "
+                         f"{ratio} | | | | | | |")
+            continue
         if not ok:
             lines.append(f"| {name} | failed | | | | | | | | | | | |")
             continue
         med = statistics.median(r.seconds for r in ok)
         mn = min(r.seconds for r in ok)
-        # GNU time sees the Python driver of the Spark engines, not its JVM.
-        rss = max(r.peak_rss_mb for r in ok) if name not in JVM else float("nan")
+        rss = max(r.peak_rss_mb for r in ok)
         c = ok[0].counts
         ratio = f"{med / ref:.2f}x" if ref else "-"
         rss_s = f"{rss:,.0f}" if rss == rss else "n/a"
@@ -366,8 +428,12 @@ def main() -> int:
     ap.add_argument("--engines", default="", help="comma-separated subset")
     ap.add_argument("--datasets", default="", help="comma-separated subset of D1,D2,D3")
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "results" / "data")
+    ap.add_argument("--cap", type=float, default=None,
+                    help="seconds after which a run is stopped and reported as not "
+                         "finished (default 120, --quick 150)")
     a = ap.parse_args()
     reps = a.reps or (1 if a.quick else 3)
+    cap = a.cap or (150.0 if a.quick else 120.0)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = ROOT / "bench" / "results" / stamp
     scratch = out_dir / "scratch"
@@ -376,8 +442,8 @@ def main() -> int:
     # Generator scale: ~1.6 KB of logs per user-day at the default mix, so
     # D2 (12,000 users x 60 days) is about 1.1 GB of logs.
     if a.quick:
-        d1 = ["--users", "100", "--days", "30", "--catalog", "8000", "--song-files", "3000"]
-        d2_users, d2_days, d2_catalog, d2_songs = 400, 30, 20000, 2000
+        d1 = ["--users", "100", "--days", "30", "--catalog", "8000", "--song-files", "1500"]
+        d2_users, d2_days, d2_catalog, d2_songs = 400, 30, 20000, 1000
         scales = [0.5, 1.0]
     else:
         d1 = ["--users", "100", "--days", "30", "--catalog", "60000", "--song-files", "15000"]
@@ -396,9 +462,13 @@ def main() -> int:
                     if d.name in want or ("D3" in want and d.name.startswith("D3"))
                     or ("D3" in want and d.name == "D2")]
     report = ["## ETL against the peers", "", f"Command: `bench/run {' '.join(sys.argv[1:])}`"
-              f" ({reps} repetitions interleaved, the Spark engines {a.jvm_reps}; {stamp}).",
+              f" ({reps} repetitions interleaved, the Spark engines {a.jvm_reps}"
+              f"{' and on D2 only' if a.quick else ''}; runs stopped after {cap:.0f} s;"
+              f" {stamp}).",
               ""] + machine() + [""] + start_to_exit(scratch)
     all_runs: list[Run] = []
+    capped_d1: set[str] = set()
+    capped_d2: set[str] = set()
     scaling: dict[str, list[tuple[float, float]]] = {}
     rss_scaling: dict[str, list[tuple[float, float]]] = {}
     for ds in datasets:
@@ -409,11 +479,20 @@ def main() -> int:
             # The scaling sweep is for sparkify and the fastest peer; the
             # slower peers run on D1 and D2 only, to fit the time budget.
             names = [n for n in names if n in SWEPT]
+        if a.quick and ds.name != "D2":
+            names = [n for n in names if n not in JVM]  # minutes each
+        # An engine stopped at the cap on a smaller scale of D2 is not run
+        # on the bigger ones (D3 runs smallest first, D2 is its x1).
+        capped = capped_d1 if ds.name == "D1" else capped_d2
+        skipped = [n for n in names if n in capped]
         subprocess.run([str(BUILD / "floor_io"), "read", str(ds.path)],  # warm the cache
                        capture_output=True, check=True)
-        runs, fl = measure(ds, names, reps, a.jvm_reps, scratch, table)
+        runs, fl = measure(ds, names, reps, a.jvm_reps, scratch, table, cap, capped)
         all_runs += runs
         report += summarize(ds, runs, fl)
+        if skipped:
+            report[-1:-1] = [f"Not run here (stopped at the {cap:.0f} s cap on a smaller "
+                             f"scale): {', '.join(skipped)}"]
         (out_dir / "report.md").write_text("\n".join(report) + "\n")  # so far
         if ds.name == "D2" or ds.name.startswith("D3"):
             for n in names:
