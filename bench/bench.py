@@ -69,8 +69,12 @@ def du(path: Path) -> tuple[int, int]:
     return n, b
 
 
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 def _tree_rss_kb(root: int) -> int:
-    """Resident KiB of @p root and all its descendants, from /proc."""
+    """Resident KiB of the descendants of @p root (not root itself: GNU
+    time), summed, from /proc. Shared pages count once per process."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -83,8 +87,8 @@ def _tree_rss_kb(root: int) -> int:
             continue
         pid = int(d)
         children.setdefault(int(st[1]), []).append(pid)  # st[1]: ppid
-        rss[pid] = int(st[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)  # st[21]: rss pages
-    total, todo = 0, [root]
+        rss[pid] = int(st[21]) * PAGE_KB  # st[21]: resident pages
+    total, todo = 0, list(children.get(root, []))
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
@@ -92,13 +96,15 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None,
-          timeout: float = 3600) -> tuple[float, float, str, int]:
+def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 3600,
+          tree_rss: bool = False) -> tuple[float, float, str, int]:
     """Run @p cmd under GNU time; (seconds, peak RSS MiB, stdout, status).
-    The peak is the larger of GNU time's (the largest single process) and
-    the sum over the process tree sampled every 50 ms (the Spark engines:
-    Python driver + JVM + Python workers). After @p timeout seconds the
-    whole process group is killed and the status is TIMED_OUT."""
+    The peak is GNU time's (the largest single process), or with @p
+    tree_rss the larger of that and the sum over the process tree sampled
+    every 50 ms (the Spark engines: Python driver + JVM + Python workers).
+    After @p timeout seconds the whole process group is killed and the
+    status is TIMED_OUT; it is killed too when this function is
+    interrupted."""
     t0 = time.perf_counter()
     p = subprocess.Popen(["/usr/bin/time", "-f", "maxrss_kb=%M", *cmd], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
@@ -111,17 +117,24 @@ def timed(cmd: list[str], env: dict[str, str] | None = None,
             peak_kb = max(peak_kb, _tree_rss_kb(p.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if tree_rss:
+        sampler.start()
+    rc = TIMED_OUT
     try:
         out, err = p.communicate(timeout=timeout)
         rc = p.returncode
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        rc = TIMED_OUT
+        out, err = p.communicate(timeout=60)
+    except BaseException:  # Ctrl-C: the engine is in its own session
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        raise
+    finally:
+        stop.set()
+        if tree_rss:
+            sampler.join()
     secs = time.perf_counter() - t0
-    stop.set()
-    sampler.join()
     rss = peak_kb / 1024 if peak_kb else float("nan")
     lines = err.strip().splitlines()
     if lines and lines[-1].startswith("maxrss_kb="):
@@ -249,6 +262,20 @@ def floors(ds: Dataset, lake: Path, scratch: Path) -> dict[str, float]:
                            capture_output=True, text=True, check=True)
         out["create_output_s"] = json.loads(r.stdout)["seconds"]
         shutil.rmtree(dst, ignore_errors=True)
+    codec = BUILD / "floor_codec"
+    if codec.exists():
+        # The same lake with uncompressed pages (made outside any timing),
+        # then the bare codecs over its bytes.
+        plain = scratch / "floor-plain"
+        shutil.rmtree(plain, ignore_errors=True)
+        subprocess.run([str(BUILD / "sparkify"), "etl", str(ds.path), str(plain),
+                        "--compression", "none", "--quiet"], check=True)
+        r = subprocess.run([str(codec), str(plain)], capture_output=True, text=True,
+                           check=True)
+        c = json.loads(r.stdout)
+        out["raw_snappy_s"] = c["snappy_s"]
+        out["raw_zstd_s"] = c["zstd_s"]
+        shutil.rmtree(plain, ignore_errors=True)
     return out
 
 
@@ -260,7 +287,9 @@ def start_to_exit(scratch: Path) -> list[str]:
     scratch.mkdir(parents=True, exist_ok=True)
     r = subprocess.run([str(BUILD / "bench_start"), str(BUILD / "sparkify"),
                         str(scratch / "start"), "100"], capture_output=True, text=True,
-                       check=True)
+                       check=False)
+    if r.returncode != 0:
+        return [f"Process start to exit: bench_start failed: {r.stderr.strip()}", ""]
     t = json.loads(r.stdout)
     rows = [("/bin/true (spawn floor)", t["true"]), ("sparkify --version", t["version"]),
             ("sparkify etl, empty input, fresh lake", t["etl_empty"])]
@@ -271,7 +300,8 @@ def start_to_exit(scratch: Path) -> list[str]:
 
 def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Path,
             table: dict[str, tuple[Engine, Callable[[str, Path], dict[str, int]]]],
-            cap: float, capped: set[str]) -> tuple[list[Run], dict[str, float]]:
+            cap: float, capped: set[str], with_floors: bool = True
+            ) -> tuple[list[Run], dict[str, float]]:
     """Run @p names interleaved, @p reps times (the JVM engines @p
     jvm_reps). A run longer than @p cap seconds is stopped and recorded as
     not finished; that engine then skips the dataset's later repetitions,
@@ -286,7 +316,7 @@ def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Pa
             cmd, counter = table[name][0](ds, out), table[name][1]
             env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
             os.sync()  # the previous run's dirty pages are not this run's cost
-            secs, rss, stdout, rc = timed(cmd, env, timeout=cap)
+            secs, rss, stdout, rc = timed(cmd, env, timeout=cap, tree_rss=name in JVM)
             _, nbytes = du(out) if out.exists() else (0, 0)
             note = f"stopped at the {cap:.0f} s cap" if rc == TIMED_OUT else ""
             runs.append(Run(ds.name, name, rep, secs, rss, nbytes,
@@ -297,7 +327,8 @@ def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Pa
                   f"{'' if rc == 0 else '  ' + (note or 'FAILED')}", flush=True)
     # Floors before any tree is deleted: file creation right after removing
     # a large tree is several times slower on ext4 (NOTES.md 4).
-    fl = floors(ds, scratch / f"{ds.name}-sparkify-2t-{reps - 1}", scratch)
+    fl = floors(ds, scratch / f"{ds.name}-sparkify-2t-{reps - 1}", scratch) \
+        if with_floors else {}
     for rep in range(reps):
         for name in names:
             shutil.rmtree(scratch / f"{ds.name}-{name}-{rep}", ignore_errors=True)
@@ -309,7 +340,8 @@ def summarize(ds: Dataset, runs: list[Run], fl: dict[str, float]) -> list[str]:
     for r in runs:
         if r.dataset == ds.name:
             by.setdefault(r.engine, []).append(r)
-    ref = statistics.median(r.seconds for r in by["sparkify-2t"]) if "sparkify-2t" in by else None
+    ref_ok = [r.seconds for r in by.get("sparkify-2t", []) if r.ok]
+    ref = statistics.median(ref_ok) if ref_ok else None
     mb = ds.input_bytes / 1e6
     lines = [f"### {ds.name}: {ds.song_files:,} song files, {ds.log_bytes / 1e6:,.1f} MB of "
              f"logs, {mb:,.1f} MB in all",
@@ -332,6 +364,8 @@ def summarize(ds: Dataset, runs: list[Run], fl: dict[str, float]) -> list[str]:
             continue
         med = statistics.median(r.seconds for r in ok)
         mn = min(r.seconds for r in ok)
+        if stopped:  # finished some repetitions, not all
+            name = f"{name} ({len(stopped)} of {len(rs)} runs stopped at the cap)"
         rss = max(r.peak_rss_mb for r in ok)
         c = ok[0].counts
         ratio = f"{med / ref:.2f}x" if ref else "-"
@@ -343,17 +377,20 @@ def summarize(ds: Dataset, runs: list[Run], fl: dict[str, float]) -> list[str]:
                                             "matched")) + " |")
     if fl:
         lines += ["", "Floors in the same run: " + ", ".join(
-            f"{k.replace('_s', '')} {v:.3f} s" for k, v in fl.items())]
+            f"{k.removesuffix('_s')} {v:.3f} s" for k, v in fl.items())]
         if ref:
             floor = fl.get("walk_read_s", 0) + fl.get("create_output_s", 0)
             if floor:
                 lines.append(f"sparkify-2t / (walk+read + create output) = {ref / floor:.2f}x")
-        if "read_parse_s" in fl and "sparkify-1t" in by:
-            t1 = statistics.median(r.seconds for r in by["sparkify-1t"] if r.ok)
+            if "raw_snappy_s" in fl:
+                lines.append(f"raw snappy over the lake's page bytes = "
+                             f"{fl['raw_snappy_s'] / ref:.1%} of sparkify-2t's time")
+        t1_ok = [r.seconds for r in by.get("sparkify-1t", []) if r.ok]
+        t1 = statistics.median(t1_ok) if t1_ok else None
+        if "read_parse_s" in fl and t1:
             lines.append(f"sparkify-1t / parse-only pass (read + parse, 1 thread) = "
                          f"{t1 / fl['read_parse_s']:.2f}x")
-        if "sparkify-1t" in by and ref:
-            t1 = statistics.median(r.seconds for r in by["sparkify-1t"] if r.ok)
+        if t1 and ref:
             lines.append(f"2-thread speed-up = {t1 / ref:.2f}x")
     return lines + [""]
 
@@ -467,8 +504,7 @@ def main() -> int:
               f" {stamp}).",
               ""] + machine() + [""] + start_to_exit(scratch)
     all_runs: list[Run] = []
-    capped_d1: set[str] = set()
-    capped_d2: set[str] = set()
+    capped: set[str] = set()
     scaling: dict[str, list[tuple[float, float]]] = {}
     rss_scaling: dict[str, list[tuple[float, float]]] = {}
     for ds in datasets:
@@ -481,18 +517,19 @@ def main() -> int:
             names = [n for n in names if n in SWEPT]
         if a.quick and ds.name != "D2":
             names = [n for n in names if n not in JVM]  # minutes each
-        # An engine stopped at the cap on a smaller scale of D2 is not run
-        # on the bigger ones (D3 runs smallest first, D2 is its x1).
-        capped = capped_d1 if ds.name == "D1" else capped_d2
+        # An engine stopped at the cap is not run on the bigger datasets
+        # (D1 has the fewest files, then D3 smallest first, D2 is its x1).
         skipped = [n for n in names if n in capped]
         subprocess.run([str(BUILD / "floor_io"), "read", str(ds.path)],  # warm the cache
                        capture_output=True, check=True)
-        runs, fl = measure(ds, names, reps, a.jvm_reps, scratch, table, cap, capped)
+        # Floors on D1 and D2; the D3 scales are for the scaling curve.
+        runs, fl = measure(ds, names, reps, a.jvm_reps, scratch, table, cap, capped,
+                           with_floors=not ds.name.startswith("D3"))
         all_runs += runs
         report += summarize(ds, runs, fl)
         if skipped:
             report[-1:-1] = [f"Not run here (stopped at the {cap:.0f} s cap on a smaller "
-                             f"scale): {', '.join(skipped)}"]
+                             f"dataset): {', '.join(skipped)}"]
         (out_dir / "report.md").write_text("\n".join(report) + "\n")  # so far
         if ds.name == "D2" or ds.name.startswith("D3"):
             for n in names:

@@ -51,9 +51,15 @@ static double run_ms(char *const argv[])
         return -1;
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    pid_t w;
+    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
     const double t = now_ms() - t0;
+    if (w < 0) {
+        fprintf(stderr, "bench_start: wait for %s: %s\n", argv[0],
+                strerror(errno));
+        return -1;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "bench_start: %s failed (status %d)\n", argv[0],
                 status);
@@ -115,7 +121,12 @@ int main(int argc, char **argv)
     char *etl_argv[] = {argv[1], arg_etl, arg_quiet, in, lake, NULL};
     static double t_true[MAX_REPS], t_version[MAX_REPS], t_etl[MAX_REPS];
     for (int i = 0; i < reps; i++) {
-        nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        if (nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
+            errno != ENOENT) {
+            fprintf(stderr, "bench_start: cannot remove %s: %s\n", lake,
+                    strerror(errno));
+            return 1;
+        }
         if ((t_true[i] = run_ms(true_argv)) < 0 ||
             (t_version[i] = run_ms(version_argv)) < 0 ||
             (t_etl[i] = run_ms(etl_argv)) < 0)

@@ -129,9 +129,7 @@ static lake_status client_init(lake_s3_client *c,
                           sizeof(CURL *));
     if (!c->easy)
         return lake_error_oom(err, "s3");
-    LAKE_TRY(s3_curl_load(&c->cu, err));
-    if (c->cu->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return lake_error_set(err, LAKE_ENET, "s3: curl_global_init failed");
+    LAKE_TRY(s3_curl_load(&c->cu, err)); /* also curl_global_init */
     c->multi = c->cu->multi_init();
     if (!c->multi)
         return lake_error_oom(err, "s3");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* s3_curl.c - dlopen() libcurl on first use (see s3_curl.h for why). */
+#define _GNU_SOURCE 1 /* secure_getenv */
 #include "fmacros.h"
 
 #include <dlfcn.h>
@@ -17,6 +18,8 @@ static const s3_curl *loaded; /* &api once complete; under load_lock */
 
 /* ISO C forbids converting void * to a function pointer; POSIX requires
  * dlsym's result to allow it. Copying the bytes says so without a cast. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+               "function pointers are as wide as data pointers");
 #define LOAD(field, symbol)                                                  \
     do {                                                                     \
         void *sym_ = dlsym(h, symbol);                                       \
@@ -27,9 +30,14 @@ static const s3_curl *loaded; /* &api once complete; under load_lock */
         memcpy(&t.field, &sym_, sizeof(sym_));                               \
     } while (0)
 
+/* CURLOPT_PROTOCOLS_STR came with 7.85.0; Debian 12 has 7.88.1. */
+#define MIN_VERSION_NUM 0x075500
+#define MIN_VERSION     "7.85.0"
+
 static lake_status load_locked(lake_error *err)
 {
-    const char *env = getenv("SPARKIFY_LIBCURL");
+    /* Not from the environment of a set-user-ID process. */
+    const char *env = secure_getenv("SPARKIFY_LIBCURL");
     const char *name = env && *env ? env : "libcurl.so.4";
     void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
@@ -58,13 +66,35 @@ static lake_status load_locked(lake_error *err)
     LOAD(multi_info_read, "curl_multi_info_read");
     LOAD(slist_append, "curl_slist_append");
     LOAD(slist_free_all, "curl_slist_free_all");
+    curl_version_info_data *(*version_info)(CURLversion);
+    {
+        void *sym = dlsym(h, "curl_version_info");
+        if (!sym) {
+            missing = "curl_version_info";
+            goto fail;
+        }
+        memcpy(&version_info, &sym, sizeof(sym));
+    }
+    const curl_version_info_data *v = version_info(CURLVERSION_NOW);
+    if (!v || v->version_num < MIN_VERSION_NUM) {
+        dlclose(h);
+        return lake_error_set(err, LAKE_ENET,
+                              "s3: %s is libcurl %s; S3 needs >= " MIN_VERSION,
+                              name, v && v->version ? v->version : "?");
+    }
+    /* Once per process, before any handle (thread-safe since 7.84). */
+    if (t.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        dlclose(h);
+        return lake_error_set(err, LAKE_ENET, "s3: curl_global_init failed");
+    }
     api = t;
     loaded = &api; /* never dlclose()d: handles may outlive any client */
     return LAKE_OK;
 fail:
     dlclose(h);
     return lake_error_set(err, LAKE_ENET,
-                          "s3: %s has no %s (S3 needs libcurl >= 7.66)",
+                          "s3: %s has no %s (S3 needs libcurl >= " MIN_VERSION
+                          ")",
                           name, missing);
 }
 

@@ -14,7 +14,7 @@
 #include "lake.h"
 
 typedef struct s3_curl {
-    CURLcode (*global_init)(long flags);
+    CURLcode (*global_init)(long flags); /* called by s3_curl_load() */
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *h);
     void (*easy_reset)(CURL *h);
@@ -34,8 +34,9 @@ typedef struct s3_curl {
     void (*slist_free_all)(struct curl_slist *l);
 } s3_curl;
 
-/* Sets *out to the loaded table, or fails with LAKE_ENET when libcurl is
- * missing or too old (the message names the library tried). Loads once
+/* Sets *out to the loaded table (curl_global_init done), or fails with
+ * LAKE_ENET when libcurl is missing or older than 7.85 (the message names
+ * the library tried). Loads once
  * per process; a failed load is tried again on the next call.
  * Thread-safe. The environment variable SPARKIFY_LIBCURL names another
  * library file (tests). */

@@ -238,8 +238,8 @@ static void test_etl_parts__store_publish_and_rollback(void **state)
     snprintf(lake, sizeof(lake), "%s/store", tmpdir);
     etl_store *s = NULL;
     lake_error err;
-    /* first run: publish two new tables */
-    assert_int_equal(etl_store_open_local(lake, NULL, false, &s, &err),
+    /* first run: publish two new tables (durably: syncfs, folder fsync) */
+    assert_int_equal(etl_store_open_local(lake, NULL, true, &s, &err),
                      LAKE_OK);
     assert_int_equal(count_entries(lake, ETL_STAGING_PREFIX), 1);
     put_file(s, "a/deep/x.txt", "a1");
@@ -255,6 +255,7 @@ static void test_etl_parts__store_publish_and_rollback(void **state)
     assert_int_equal(s->ops->sync(s, &err), LAKE_OK);
     assert_int_equal(s->ops->publish(s, "a", &err), LAKE_OK);
     assert_int_equal(s->ops->publish(s, "b", &err), LAKE_OK);
+    assert_int_equal(s->ops->commit(s, &err), LAKE_OK);
     s->ops->close(s, true);
     snprintf(p, sizeof(p), "%s/a/deep/x.txt", lake);
     read_is(p, "a1");
@@ -297,6 +298,7 @@ static void test_etl_parts__store_without_exchange(void **state)
     etl_store_local_no_exchange(s);
     put_file(s, "a/x.txt", "a1");
     assert_int_equal(s->ops->publish(s, "a", &err), LAKE_OK);
+    assert_int_equal(s->ops->commit(s, &err), LAKE_OK);
     s->ops->close(s, true);
     snprintf(p, sizeof(p), "%s/a/x.txt", lake);
     read_is(p, "a1");
@@ -307,6 +309,7 @@ static void test_etl_parts__store_without_exchange(void **state)
     put_file(s, "a/x.txt", "a2");
     assert_int_equal(s->ops->publish(s, "a", &err), LAKE_OK);
     read_is(p, "a2");
+    assert_int_equal(s->ops->commit(s, &err), LAKE_OK);
     s->ops->close(s, true);
     read_is(p, "a2");
     /* a failed run puts the previous entry back */
@@ -353,6 +356,8 @@ static void test_etl_parts__store_errors(void **state)
         lake_output_free(o);
         if (rc == LAKE_OK)
             rc = s->ops->publish(s, "t", &err);
+        if (rc == LAKE_OK)
+            rc = s->ops->commit(s, &err);
         if (s)
             s->ops->close(s, rc == LAKE_OK);
         s = NULL;
