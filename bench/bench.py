@@ -260,18 +260,18 @@ def floors(ds: Dataset, lake: Path, scratch: Path) -> dict[str, float]:
         # A parse-only pass reads the files and runs the record reader over
         # them, with no tables, no sort and no output.
         out["read_parse_s"] = out["walk_read_s"] + total
+    # Trees made here stay until the end of the run (see measure()).
     if lake.exists():
-        dst = scratch / "floor-create"
+        dst = scratch / f"{ds.name}-floor-create"
         remove_tree(dst)
         r = subprocess.run([str(BUILD / "floor_io"), "create", str(lake), str(dst)],
                            capture_output=True, text=True, check=True)
         out["create_output_s"] = json.loads(r.stdout)["seconds"]
-        remove_tree(dst)
     codec = BUILD / "floor_codec"
     if codec.exists():
         # The same lake with uncompressed pages (made outside any timing),
         # then the bare codecs over its bytes.
-        plain = scratch / "floor-plain"
+        plain = scratch / f"{ds.name}-floor-plain"
         remove_tree(plain)
         subprocess.run([str(BUILD / "sparkify"), "etl", str(ds.path), str(plain),
                         "--compression", "none", "--quiet"], check=True)
@@ -280,7 +280,6 @@ def floors(ds: Dataset, lake: Path, scratch: Path) -> dict[str, float]:
         c = json.loads(r.stdout)
         out["raw_snappy_s"] = c["snappy_s"]
         out["raw_zstd_s"] = c["zstd_s"]
-        remove_tree(plain)
     return out
 
 
@@ -330,15 +329,13 @@ def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Pa
                 capped.add(name)
             print(f"  {ds.name:8} {name:16} rep {rep}: {secs:8.3f} s"
                   f"{'' if rc == 0 else '  ' + (note or 'FAILED')}", flush=True)
-    # Floors before any tree is deleted: file creation right after removing
-    # a large tree is several times slower on ext4 (NOTES.md 4).
+    # The lakes are removed only at the end of the whole run: creating files
+    # within ~30 s of removing a large tree is several times slower on ext4
+    # (its recently_deleted scan, NOTES.md 4), which made the first run of
+    # each dataset up to 3x slower than the next ones when they were removed
+    # here. The disk holds them all (~1.2 M inodes, a few GB).
     fl = floors(ds, scratch / f"{ds.name}-sparkify-2t-{reps - 1}", scratch) \
         if with_floors else {}
-    for rep in range(reps):
-        for name in names:
-            out = scratch / f"{ds.name}-{name}-{rep}"
-            remove_tree(out)
-            remove_tree(out.with_name(out.name + ".duckdb-tmp"))  # if stopped
     return runs, fl
 
 
