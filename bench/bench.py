@@ -3,7 +3,9 @@
 
 Datasets are made with `sparkify generate`:
   D1  S3-shaped: ~15,000 one-record song files in 3-level folders + 30 daily logs
-  D2  bulk: >= 1 GB of event logs + >= 100,000 songs
+  D2  bulk: >= 1 GB of event logs + >= 100,000 songs by ~4,500 artists
+      (`--artists`: ~22 songs an artist as in the MSD, years near each
+      artist's career, so ~34,000 (year, artist_id) song folders, not ~98,000)
   D3  scaling: D2's log volume at x1/4, x1/2, x1, x2
 Engines run interleaved, each repetition in a fresh output folder (old trees
 are deleted outside the timed region); medians and minimums are reported with
@@ -499,7 +501,7 @@ def main() -> int:
         datasets.append(Dataset(name, a.data / (("q-" if a.quick else "") + name),
                                 ["--users", str(d2_users), "--days", str(int(d2_days * s)),
                                  "--catalog", str(d2_catalog), "--song-files", str(d2_songs),
-                                 "--seed", "2"]))
+                                 "--artists", str(d2_songs // 22), "--seed", "2"]))
     want = set(filter(None, a.datasets.split(",")))
     if want:
         datasets = [d for d in datasets

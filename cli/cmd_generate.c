@@ -38,6 +38,10 @@ static void usage(FILE *f)
             "  --song-files N    song files to write (default: as many as "
             "--match-rate\n"
             "                    needs; more adds songs nobody plays)\n"
+            "  --artists N       every song by one of N artists, song years "
+            "near each\n"
+            "                    artist's career (default: about one artist "
+            "per song)\n"
             "  --match-rate R    share of plays whose song has a song file, "
             "0 to 1\n"
             "                    (default 0.05, like the real data)\n"
@@ -168,6 +172,9 @@ int sparkify_cmd_generate(int argc, char **argv)
             } else if (!strcmp(a, "--song-files")) {
                 bad = parse_i64(v, 1, 10000000, &n);
                 o.song_files = n;
+            } else if (!strcmp(a, "--artists")) {
+                bad = parse_i64(v, 1, 10000000, &n);
+                o.n_artists = n;
             } else if (!strcmp(a, "--match-rate")) {
                 bad = parse_rate(v, &o.match_rate);
                 if (!bad && o.match_rate == 0)

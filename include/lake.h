@@ -712,6 +712,11 @@ typedef struct lake_generate_opts {
     void (*progress)(void *ctx, int32_t days_done, int32_t n_days,
                      int64_t bytes);
     void *progress_ctx;
+    int64_t n_artists; /* 0: about one artist per two songs users play and
+                          one per song nobody plays; else every song is by
+                          one of n_artists artists (a skewed draw: some
+                          have many songs), its year near the artist's
+                          career year (the MSD has ~22 songs an artist) */
 } lake_generate_opts;
 
 /** Quarantine reasons the generator can inject (SPEC.md `_quarantine`). */

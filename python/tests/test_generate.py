@@ -464,3 +464,33 @@ def test_cli_help_and_usage_errors(sparkify: Path, tmp_path: Path) -> None:
     generate(sparkify, tmp_path / "e", "--users", "2", "--days", "1")
     r = run(str(tmp_path / "e"))  # an existing tree is never overwritten
     assert r.returncode == 2 and "already holds" in r.stderr
+
+
+def test_artists_option_concentrates_the_catalogue(sparkify: Path,
+                                                   tmp_path: Path) -> None:
+    """--artists N: every song file names one of N artists, so the songs
+    table has few (year, artist_id) folders, as in the MSD (~22 songs an
+    artist), and the ETL's figures still match the manifest."""
+    if not etl_available(sparkify):
+        pytest.skip("`sparkify etl` is not built yet")
+    pa = pytest.importorskip("pyarrow.dataset")
+    out, lake = tmp_path / "in", tmp_path / "lake"
+    m = generate(sparkify, out, "--users", "20", "--days", "2",
+                 "--catalog", "4000", "--song-files", "2000",
+                 "--artists", "60", "--quiet")
+    r = subprocess.run([str(sparkify), "etl", "--quiet", str(out), str(lake)],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    songs = pa.dataset(lake / "songs", format="parquet",
+                       partitioning="hive").to_table()
+    assert songs.num_rows == m["songs"] == 2000
+    artists = pa.dataset(lake / "artists", format="parquet").to_table()
+    assert 40 <= artists.num_rows <= 60
+    folders = {(y, a) for y, a in zip(songs.column("year").to_pylist(),
+                                      songs.column("artist_id").to_pylist())}
+    # A career spans ~a dozen years, plus the unknown year 0.
+    assert len(folders) < 60 * 16
+    bad = subprocess.run([str(sparkify), "generate", str(tmp_path / "x"),
+                          "--artists", "0"], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == 2 and "--artists" in bad.stderr

@@ -371,6 +371,8 @@ static lake_status build_artist(lake_gen_catalog *c, uint64_t seed, uint32_t i)
         a->lat_e5 = (int32_t)(2500000 + lake_gen_below(&r, 2500000));
         a->lon_e5 = -(int32_t)(7000000 + lake_gen_below(&r, 5300000));
     }
+    /* Drawn last: the fields above do not depend on it. */
+    a->career = (uint16_t)(2008 - (int)fabs(14 * lake_gen_normal(&r)));
     return LAKE_OK;
 }
 
@@ -412,10 +414,18 @@ static lake_status build_song(lake_gen_catalog *c,
     double d = exp(5.45 + 0.35 * lake_gen_normal(&r));
     d = d < 20 ? 20 + d : d > 1800 ? 1800 : d;
     s->dur_e5 = (uint32_t)(d * 1e5);
-    s->year = lake_gen_unif(&r) < 0.45
-                  ? 0
-                  : (uint16_t)(2009 - (int)fabs(12 * lake_gen_normal(&r)));
     const lake_gen_artist *a = &c->artists[artist];
+    if (!c->careers)
+        s->year = lake_gen_unif(&r) < 0.45
+                      ? 0
+                      : (uint16_t)(2009 - (int)fabs(12 * lake_gen_normal(&r)));
+    else if (lake_gen_unif(&r) < 0.45)
+        s->year = 0; /* MSD: ~45 % of songs have no year */
+    else {
+        /* A career of about a decade around its centre, up to 2010. */
+        const int y = a->career + (int)lround(3 * lake_gen_normal(&r));
+        s->year = (uint16_t)(y > 2010 ? 2010 : y);
+    }
     s->ascii = is_ascii(c->text.data + a->name_off, a->name_len) &&
                is_ascii(c->text.data + s->title_off, s->title_len);
     return build_song_frags(c, s);
@@ -475,6 +485,20 @@ void lake_gen_catalog_free(lake_gen_catalog *c)
     c->alias_i = NULL;
 }
 
+/* The artist of the @p k-th song nobody plays: a new one by default (its
+ * index follows the played catalogue's), else the same skewed draw as for
+ * played songs over the @p n_artists artists. */
+static uint32_t extra_artist(lake_gen_rng *r,
+                             uint32_t n_artists,
+                             uint32_t n_art_played,
+                             uint32_t k)
+{
+    if (!n_artists)
+        return n_art_played + k;
+    const double u = lake_gen_unif(r);
+    return (uint32_t)(u * u * n_artists);
+}
+
 lake_status lake_gen_catalog_build(lake_gen_catalog *c,
                                    const lake_allocator *alloc,
                                    uint64_t seed,
@@ -482,6 +506,7 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
                                    double match_rate,
                                    int64_t song_files,
                                    uint32_t n_spare,
+                                   uint32_t n_artists,
                                    lake_error *err)
 {
     memset(c, 0, sizeof(*c));
@@ -498,10 +523,14 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     if ((uint64_t)n_played + extra_max > UINT32_MAX / 2)
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: catalogue too large");
-    /* MSD artists have ~1.1 songs in a random sample, but a played
-     * catalogue concentrates on fewer: 2 songs an artist on average. */
-    const uint32_t n_art_played = n_played / 2 + 1;
-    const uint32_t n_art = n_art_played + (uint32_t)extra_max;
+    /* Default: MSD artists have ~1.1 songs in a random sample, but a
+     * played catalogue concentrates on fewer: 2 songs an artist on
+     * average, and each song nobody plays has an artist of its own. With
+     * @p n_artists, every song is by one of those. */
+    const uint32_t n_art_played = n_artists ? n_artists : n_played / 2 + 1;
+    const uint32_t n_art =
+        n_artists ? n_artists : n_art_played + (uint32_t)extra_max;
+    c->careers = n_artists != 0;
     c->artists = lake_calloc(alloc, n_art, sizeof(*c->artists));
     c->songs =
         lake_calloc(alloc, (size_t)n_played + extra_max, sizeof(*c->songs));
@@ -568,8 +597,8 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     /* Songs nobody plays. */
     while (c->n_written < budget && budget != UINT64_MAX) {
         const uint32_t i = c->n_songs;
-        const uint32_t art = n_art_played + (i - n_played);
-        if (build_artist(c, seed, art) != LAKE_OK ||
+        const uint32_t art = extra_artist(&r, n_artists, n_art_played, i - n_played);
+        if ((!n_artists && build_artist(c, seed, art) != LAKE_OK) ||
             build_song(c, seed, i, art) != LAKE_OK)
             goto oom;
         c->songs[i].written = true;
@@ -579,8 +608,8 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     c->spare = c->n_songs;
     for (uint32_t k = 0; k < n_spare; k++) {
         const uint32_t i = c->n_songs;
-        const uint32_t art = n_art_played + (i - n_played);
-        if (build_artist(c, seed, art) != LAKE_OK ||
+        const uint32_t art = extra_artist(&r, n_artists, n_art_played, i - n_played);
+        if ((!n_artists && build_artist(c, seed, art) != LAKE_OK) ||
             build_song(c, seed, i, art) != LAKE_OK)
             goto oom;
         c->n_songs++;

@@ -877,6 +877,9 @@ lake_status lake_generate(const lake_generate_opts *o,
     if (o->song_files < 0 || o->song_files > 10000000)
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: song files must be 0 to 10000000");
+    if (o->n_artists < 0 || o->n_artists > 10000000)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "generate: artists must be 0 to 10000000");
     if (!(o->dirty_rate >= 0 && o->dirty_rate <= 1))
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: dirty rate must be in [0, 1]");
@@ -928,7 +931,8 @@ lake_status lake_generate(const lake_generate_opts *o,
         n_spare = 2 * (uint32_t)LAKE_MIN(want, 1000000.0);
     }
     rc = lake_gen_catalog_build(&g.cat, g.alloc, g.world.seed, (uint32_t)n_cat,
-                                match, o->song_files, n_spare, err);
+                                match, o->song_files, n_spare,
+                                (uint32_t)o->n_artists, err);
     if (rc != LAKE_OK)
         goto done;
     g.w = lake_calloc(g.alloc, (size_t)g.threads, sizeof(*g.w));

@@ -148,7 +148,8 @@ typedef struct lake_gen_artist {
     uint32_t loc_off, loc_len;   /* "" in a realistic share */
     int32_t lat_e5, lon_e5;      /* degrees * 1e5 */
     bool has_coords;
-    uint64_t id; /* AR id bits */
+    uint16_t career; /* the year its songs centre on (n_artists given) */
+    uint64_t id;     /* AR id bits */
 } lake_gen_artist;
 
 typedef struct lake_gen_song {
@@ -169,6 +170,7 @@ typedef struct lake_gen_catalog {
     const lake_allocator *alloc;
     lake_gen_artist *artists;
     uint32_t n_artists;
+    bool careers; /* song years cluster on their artist's career */
     lake_gen_song *songs; /* n_played songs users play, then extras */
     uint32_t n_played;
     uint32_t n_songs;
@@ -186,8 +188,10 @@ typedef struct lake_gen_catalog {
 /* Build the catalogue: @p n_played songs with Zipf-like popularity, songs
  * with files chosen so that about @p match_rate of plays hit one, then
  * songs nobody plays until @p song_files files are written (0: none
- * added), then @p n_spare songs for faulty song files. LAKE_ENOMEM
- * only. */
+ * added), then @p n_spare songs for faulty song files. @p n_artists 0:
+ * one artist per two played songs and one per other song; else every
+ * song is by one of @p n_artists artists (a skewed draw) and its year, when
+ * known, is near its artist's career year. LAKE_ENOMEM only. */
 LAKE_NODISCARD lake_status lake_gen_catalog_build(lake_gen_catalog *c,
                                                   const lake_allocator *a,
                                                   uint64_t seed,
@@ -195,6 +199,7 @@ LAKE_NODISCARD lake_status lake_gen_catalog_build(lake_gen_catalog *c,
                                                   double match_rate,
                                                   int64_t song_files,
                                                   uint32_t n_spare,
+                                                  uint32_t n_artists,
                                                   lake_error *err);
 void lake_gen_catalog_free(lake_gen_catalog *c);
 

@@ -158,7 +158,7 @@ typedef struct world_fx {
 static void world_init(world_fx *f, uint32_t n_users, double dirty)
 {
     memset(f, 0, sizeof(*f));
-    assert_int_equal(lake_gen_catalog_build(&f->cat, NULL, 7, 500, 0.2, 0, 4,
+    assert_int_equal(lake_gen_catalog_build(&f->cat, NULL, 7, 500, 0.2, 0, 4, 0,
                                             NULL),
                      LAKE_OK);
     f->w.seed = 7;
@@ -207,6 +207,52 @@ static void test_generate__catalog_match_share(void **state)
     }
     assert_true(hits > 20000 * 0.17 && hits < 20000 * 0.23);
     world_free(&f);
+}
+
+/* --artists: every song, played, unplayed or spare, is by one of the given
+ * artists, and a known year lies near its artist's career year. */
+static void test_generate__catalog_artists(void **state)
+{
+    (void)state;
+    lake_gen_catalog c;
+    assert_int_equal(
+        lake_gen_catalog_build(&c, NULL, 9, 2000, 0.2, 1500, 6, 40, NULL),
+        LAKE_OK);
+    assert_int_equal(c.n_artists, 40);
+    assert_true(c.careers);
+    assert_int_equal(c.n_written, 1500);
+    assert_true(c.n_songs > c.n_played); /* songs nobody plays, spares */
+    uint32_t per_artist[40] = {0}, unknown = 0, far = 0;
+    for (uint32_t s = 0; s < c.n_songs; s++) {
+        const lake_gen_song *g = &c.songs[s];
+        assert_true(g->artist < 40);
+        per_artist[g->artist]++;
+        if (!g->year) {
+            unknown++;
+            continue;
+        }
+        const int d = (int)g->year - (int)c.artists[g->artist].career;
+        assert_true(g->year <= 2010);
+        far += d > 9 || d < -9; /* 3 sigma */
+    }
+    uint32_t used = 0, most = 0;
+    for (int a = 0; a < 40; a++) {
+        used += per_artist[a] > 0;
+        most = per_artist[a] > most ? per_artist[a] : most;
+    }
+    assert_true(used > 30);                  /* the draw reaches most */
+    assert_true(most > 3 * c.n_songs / 40); /* and is skewed */
+    assert_true(unknown > c.n_songs / 3 && unknown < c.n_songs * 6 / 10);
+    assert_true(far < c.n_songs / 50);
+    lake_gen_catalog_free(&c);
+    /* 0 keeps the default: one artist per two played songs, and one of
+     * its own for each other song. */
+    assert_int_equal(
+        lake_gen_catalog_build(&c, NULL, 9, 2000, 0.2, 1500, 6, 0, NULL),
+        LAKE_OK);
+    assert_false(c.careers);
+    assert_int_equal(c.n_artists, 2000 / 2 + 1 + 1500 + 6);
+    lake_gen_catalog_free(&c);
 }
 
 static void test_generate__sort_total_order(void **state)
@@ -544,6 +590,10 @@ static void test_generate__bad_options(void **state)
     o.dirty_rate = 0;
     o.n_users = -1;
     assert_int_equal(lake_generate(&o, NULL, &err), LAKE_EINVAL);
+    o.n_users = 0;
+    o.n_artists = -1;
+    assert_int_equal(lake_generate(&o, NULL, &err), LAKE_EINVAL);
+    assert_non_null(strstr(err.message, "artists"));
 }
 
 static void test_generate__oom_sweep(void **state)
@@ -590,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_generate__json_spelling),
         cmocka_unit_test(test_generate__ids_and_dates),
         cmocka_unit_test(test_generate__catalog_match_share),
+        cmocka_unit_test(test_generate__catalog_artists),
         cmocka_unit_test(test_generate__sort_total_order),
         cmocka_unit_test(test_generate__session_invariants),
         cmocka_unit_test(test_generate__lines_and_faults),
