@@ -16,6 +16,7 @@ a parse-only pass, raw codec speed over page bytes, creating the output tree.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import json
@@ -64,6 +65,19 @@ def remove_tree(path: Path) -> None:
     """rm -rf: faster than shutil.rmtree on the 100,000-file lakes, which
     the full run removes a dozen times (outside any timing)."""
     subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False)
+
+
+def remove_trees(root: Path, jobs: int = 4) -> None:
+    """rm -rf of @p root, its entries removed by @p jobs processes at once.
+    This disk removes ~3,300 inodes/s with one rm (each freed block is
+    discarded, ext4 mounted with `discard`) and ~10,800/s with four
+    (measured: 40,000 inodes in 12 s, 80,000 in 7.4 s): the end of a full run
+    removes ~25 lakes of up to ~70,000 inodes each."""
+    if not root.exists():
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(remove_tree, sorted(root.iterdir())))
+    remove_tree(root)
 
 
 def du(path: Path) -> tuple[int, int]:
@@ -471,9 +485,8 @@ def main() -> int:
     ap.add_argument("--engines", default="", help="comma-separated subset")
     ap.add_argument("--datasets", default="", help="comma-separated subset of D1,D2,D3")
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "results" / "data")
-    ap.add_argument("--sweep-reps", type=int, default=1,
-                    help="repetitions at the D3 scales other than x1 (D2), default 1: "
-                         "each takes the minutes of 100,000 song files")
+    ap.add_argument("--sweep-reps", type=int, default=3,
+                    help="repetitions at the D3 scales other than x1 (D2); at most --reps")
     ap.add_argument("--cap", type=float, default=None,
                     help="seconds after which a run is stopped and reported as not "
                          "finished (default 90, --quick 150)")
@@ -568,7 +581,9 @@ def main() -> int:
     (out_dir / "results.json").write_text(json.dumps([dataclasses.asdict(r) for r in all_runs],
                                                      indent=1))
     (out_dir / "report.md").write_text("\n".join(report) + "\n")
-    remove_tree(scratch)
+    t_rm = time.perf_counter()
+    remove_trees(scratch)
+    print(f"bench: scratch removed in {time.perf_counter() - t_rm:.0f} s", flush=True)
     print("\n".join(report))
     print(f"\nbench: results in {out_dir}")
     return 0
