@@ -480,8 +480,9 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small data, 1 repetition")
     ap.add_argument("--reps", type=int, default=None)
-    ap.add_argument("--jvm-reps", type=int, default=1,
-                    help="repetitions of the Spark engines (minutes each)")
+    ap.add_argument("--jvm-reps", type=int, default=3,
+                    help="repetitions of the Spark engines, at most --reps (one "
+                         "stopped at the cap skips the dataset's other repetitions)")
     ap.add_argument("--engines", default="", help="comma-separated subset")
     ap.add_argument("--datasets", default="", help="comma-separated subset of D1,D2,D3")
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "results" / "data")
