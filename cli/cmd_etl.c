@@ -110,6 +110,9 @@ static void summary(const lake_etl_report *r)
            (long long)(r->song_files + r->log_files));
     printf("%-28s %14.1f\n", "input MB", mb);
     printf("%-28s %14.3f\n", "seconds", r->seconds);
+    for (int p = 0; p < LAKE_ETL_N_PHASES; p++)
+        printf("  %-26s %14.3f\n", lake_etl_phase_name((lake_etl_phase)p),
+               r->phase_seconds[p]);
     printf("%-28s %14.1f\n", "MB/s", r->seconds > 0 ? mb / r->seconds : 0);
 }
 

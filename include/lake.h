@@ -638,6 +638,21 @@ typedef struct lake_etl_opts {
 
 #define LAKE_ETL_MAX_REASONS 64
 
+/** Phases of a run, in order, as timed in lake_etl_report.phase_seconds. */
+typedef enum lake_etl_phase {
+    LAKE_ETL_PHASE_LIST = 0,   /* listing the inputs, opening the lake */
+    LAKE_ETL_PHASE_SONGS,      /* reading song files, songs and artists */
+    LAKE_ETL_PHASE_LOGS,       /* reading event logs: users, plays spilled */
+    LAKE_ETL_PHASE_WRITE,      /* the five tables' Parquet files */
+    LAKE_ETL_PHASE_QUARANTINE, /* _quarantine/ */
+    LAKE_ETL_PHASE_PUBLISH,    /* report, sync, publish, commit */
+    LAKE_ETL_N_PHASES
+} lake_etl_phase;
+
+/** "list", "songs", "logs", "write", "quarantine", "publish"; NULL when
+ * out of range. */
+LAKE_API const char *lake_etl_phase_name(lake_etl_phase p);
+
 /** One quarantine reason code and how many records got it. */
 typedef struct lake_etl_reason_count {
     char reason[64]; /* e.g. "invalid_json", "missing_field:song_id" */
@@ -658,6 +673,9 @@ typedef struct lake_etl_report {
     int64_t files_written;            /* Parquet files in the lake */
     int threads;                      /* worker threads used */
     double seconds;                   /* wall time of the run */
+    double phase_seconds[LAKE_ETL_N_PHASES]; /* wall time of each phase;
+                                         the lake's JSON report has all
+                                         but publish (it is published) */
 } lake_etl_report;
 
 /** Run the ETL: read opts->song_root and opts->log_root, build the five

@@ -168,6 +168,7 @@ typedef struct etl_ctx {
     const char *song_source, *log_source;
     int n_threads;
     int64_t t0_ns;
+    int64_t phase_ns; /* end of the last timed phase */
     etl_store *store;
     lake_file_list song_files, log_files;
     etl_worker *workers;

@@ -96,10 +96,16 @@ size_t lake_etl_report_json(const lake_etl_report *r,
     }
     jprintf(&o,
             "},\"song_files\":%lld,\"log_files\":%lld,\"bytes_read\":%lld,"
-            "\"files_written\":%lld,\"threads\":%d,\"seconds\":%.6f}\n",
+            "\"files_written\":%lld,\"threads\":%d,\"seconds\":%.6f,"
+            "\"phase_seconds\":{",
             (long long)r->song_files, (long long)r->log_files,
             (long long)r->bytes_read, (long long)r->files_written,
             r->threads, r->seconds);
+    /* publish is timed after the report is written into the lake */
+    for (int p = 0; p < LAKE_ETL_PHASE_PUBLISH; p++)
+        jprintf(&o, "%s\"%s\":%.6f", p ? "," : "",
+                lake_etl_phase_name((lake_etl_phase)p), r->phase_seconds[p]);
+    jprintf(&o, "}}\n");
     return o.len;
 }
 
@@ -255,9 +261,25 @@ static void fill_report(etl_ctx *c, lake_etl_report *r)
     r->seconds = (double)(lake_now_ns() - c->t0_ns) / 1e9;
 }
 
+const char *lake_etl_phase_name(lake_etl_phase p)
+{
+    static const char *const names[LAKE_ETL_N_PHASES] = {
+        "list", "songs", "logs", "write", "quarantine", "publish"};
+    return (unsigned)p < LAKE_ETL_N_PHASES ? names[p] : NULL;
+}
+
+/* End phase @p p: its seconds are the time since the previous end. */
+static void phase_done(etl_ctx *c, lake_etl_report *r, lake_etl_phase p)
+{
+    const int64_t t = lake_now_ns();
+    r->phase_seconds[p] = (double)(t - c->phase_ns) / 1e9;
+    c->phase_ns = t;
+}
+
 static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
 {
     const lake_etl_opts *o = c->opts;
+    c->phase_ns = c->t0_ns;
     LAKE_TRY(lake_list_files(o->song_root, c->alloc, &c->song_files, err));
     LAKE_TRY(lake_list_files(o->log_root, c->alloc, &c->log_files, err));
     if (c->song_files.n_files + c->log_files.n_files >= UINT32_MAX)
@@ -268,10 +290,15 @@ static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
         LAKE_TRY(etl_store_open_local(o->lake, c->alloc, !o->no_fsync,
                                       &c->store, err));
     LAKE_TRY(workers_new(c, err));
+    phase_done(c, r, LAKE_ETL_PHASE_LIST);
     LAKE_TRY(etl_songs_read(c, err));
+    phase_done(c, r, LAKE_ETL_PHASE_SONGS);
     LAKE_TRY(etl_logs_read(c, err));
+    phase_done(c, r, LAKE_ETL_PHASE_LOGS);
     LAKE_TRY(etl_tables_write(c, err));
+    phase_done(c, r, LAKE_ETL_PHASE_WRITE);
     LAKE_TRY(etl_quarantine_write(c, r, err));
+    phase_done(c, r, LAKE_ETL_PHASE_QUARANTINE);
     fill_report(c, r);
     LAKE_TRY(write_report(c, r, err));
     etl_progress(c, "publish");
@@ -281,7 +308,9 @@ static lake_status run(etl_ctx *c, lake_etl_report *r, lake_error *err)
             c->store, lake_etl_table_name((lake_etl_table)t), err));
     LAKE_TRY(c->store->ops->publish(c->store, "_quarantine", err));
     LAKE_TRY(c->store->ops->publish(c->store, "_sparkify_report.json", err));
-    return c->store->ops->commit(c->store, err);
+    LAKE_TRY(c->store->ops->commit(c->store, err));
+    phase_done(c, r, LAKE_ETL_PHASE_PUBLISH);
+    return LAKE_OK;
 }
 
 lake_status lake_etl_run(const lake_etl_opts *opts,
