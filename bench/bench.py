@@ -71,13 +71,16 @@ def remove_trees(root: Path, jobs: int = 4) -> None:
     """rm -rf of @p root, its entries removed by @p jobs processes at once.
     This disk removes ~3,300 inodes/s with one rm (each freed block is
     discarded, ext4 mounted with `discard`) and ~10,800/s with four
-    (measured: 40,000 inodes in 12 s, 80,000 in 7.4 s): the end of a full run
-    removes ~25 lakes of up to ~70,000 inodes each."""
+    (measured: 40,000 inodes in 12 s, 80,000 in 7.4 s). A full run keeps
+    every lake until its end (see measure()), several hundred thousand
+    inodes."""
     if not root.exists():
         return
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(remove_tree, sorted(root.iterdir())))
     remove_tree(root)
+    if root.exists():
+        print(f"bench: warning: could not remove all of {root}", file=sys.stderr)
 
 
 def du(path: Path) -> tuple[int, int]:
@@ -349,7 +352,7 @@ def measure(ds: Dataset, names: list[str], reps: int, jvm_reps: int, scratch: Pa
     # within ~30 s of removing a large tree is several times slower on ext4
     # (its recently_deleted scan, NOTES.md 4), which made the first run of
     # each dataset up to 3x slower than the next ones when they were removed
-    # here. The disk holds them all (~1.2 M inodes, a few GB).
+    # here. The disk holds them all (a few GB).
     fl = floors(ds, scratch / f"{ds.name}-sparkify-2t-{reps - 1}", scratch) \
         if with_floors else {}
     return runs, fl
@@ -523,7 +526,7 @@ def main() -> int:
                     or ("D3" in want and d.name == "D2")]
     report = ["## ETL against the peers", "", f"Command: `bench/run {' '.join(sys.argv[1:])}`"
               f" ({reps} repetitions interleaved, the D3 scales {min(reps, a.sweep_reps)},"
-              f" the Spark engines {a.jvm_reps}"
+              f" the Spark engines {min(reps, a.jvm_reps)}"
               f"{' and on D2 only' if a.quick else ''}; runs stopped after {cap:.0f} s;"
               f" {stamp}).",
               ""] + machine() + [""] + start_to_exit(scratch)

@@ -38,10 +38,11 @@ static void usage(FILE *f)
             "  --song-files N    song files to write (default: as many as "
             "--match-rate\n"
             "                    needs; more adds songs nobody plays)\n"
-            "  --artists N       every song by one of N artists, song years "
-            "near each\n"
-            "                    artist's career (default: about one artist "
-            "per song)\n"
+            "  --artists N       every song by one of N artists (at most "
+            "catalog + song\n"
+            "                    files), years near each artist's career "
+            "(default: about\n"
+            "                    one artist per song)\n"
             "  --match-rate R    share of plays whose song has a song file, "
             "0 to 1\n"
             "                    (default 0.05, like the real data)\n"
@@ -173,7 +174,8 @@ int sparkify_cmd_generate(int argc, char **argv)
                 bad = parse_i64(v, 1, 10000000, &n);
                 o.song_files = n;
             } else if (!strcmp(a, "--artists")) {
-                bad = parse_i64(v, 1, 10000000, &n);
+                bad = parse_i64(v, 1, 20000000, &n); /* the library checks
+                                                        the upper bound */
                 o.n_artists = n;
             } else if (!strcmp(a, "--match-rate")) {
                 bad = parse_rate(v, &o.match_rate);

@@ -599,7 +599,7 @@ LAKE_API const char *lake_etl_table_name(lake_etl_table t);
 
 /** A snapshot handed to the progress callback. */
 typedef struct lake_etl_progress {
-    const char *phase;      /* "songs", "logs", "plays", "publish" */
+    const char *phase;      /* "songs", "logs", "write", "publish" */
     int64_t files_done;     /* input files read so far */
     int64_t files_total;    /* input files found */
     int64_t bytes_read;     /* input bytes (on disk) read so far */
@@ -640,17 +640,20 @@ typedef struct lake_etl_opts {
 
 /** Phases of a run, in order, as timed in lake_etl_report.phase_seconds. */
 typedef enum lake_etl_phase {
-    LAKE_ETL_PHASE_LIST = 0,   /* listing the inputs, opening the lake */
+    LAKE_ETL_PHASE_FETCH = 0,  /* copying s3:// inputs to local disk */
+    LAKE_ETL_PHASE_LIST,       /* listing the inputs, opening the lake */
     LAKE_ETL_PHASE_SONGS,      /* reading song files, songs and artists */
     LAKE_ETL_PHASE_LOGS,       /* reading event logs: users, plays spilled */
     LAKE_ETL_PHASE_WRITE,      /* the five tables' Parquet files */
     LAKE_ETL_PHASE_QUARANTINE, /* _quarantine/ */
     LAKE_ETL_PHASE_PUBLISH,    /* report, sync, publish, commit */
+    LAKE_ETL_PHASE_CLEANUP,    /* removing the staging area, the replaced
+                                  tables and the fetched inputs */
     LAKE_ETL_N_PHASES
 } lake_etl_phase;
 
-/** "list", "songs", "logs", "write", "quarantine", "publish"; NULL when
- * out of range. */
+/** "fetch", "list", "songs", "logs", "write", "quarantine", "publish",
+ * "cleanup"; NULL when out of range. */
 LAKE_API const char *lake_etl_phase_name(lake_etl_phase p);
 
 /** One quarantine reason code and how many records got it. */
@@ -674,8 +677,7 @@ typedef struct lake_etl_report {
     int threads;                      /* worker threads used */
     double seconds;                   /* wall time of the run */
     double phase_seconds[LAKE_ETL_N_PHASES]; /* wall time of each phase;
-                                         the lake's JSON report has all
-                                         but publish (it is published) */
+                                         they add up to seconds */
 } lake_etl_report;
 
 /** Run the ETL: read opts->song_root and opts->log_root, build the five
@@ -691,7 +693,9 @@ LAKE_API LAKE_NODISCARD lake_status lake_etl_run(const lake_etl_opts *opts,
                                                  lake_etl_report *report,
                                                  lake_error *err);
 
-/** Write @p r as one JSON object into @p out (snprintf rules: at most
+/** Write @p r as one JSON object into @p out (the lake's report: its
+ * phase_seconds stop before publish, which follows the report's writing,
+ * and its seconds is their sum; snprintf rules: at most
  * @p out_size bytes with the NUL; the return value is the length the full
  * text needs, without the NUL). */
 LAKE_API size_t lake_etl_report_json(const lake_etl_report *r,

@@ -488,9 +488,22 @@ def test_artists_option_concentrates_the_catalogue(sparkify: Path,
     assert 40 <= artists.num_rows <= 60
     folders = {(y, a) for y, a in zip(songs.column("year").to_pylist(),
                                       songs.column("artist_id").to_pylist())}
-    # A career spans ~a dozen years, plus the unknown year 0.
-    assert len(folders) < 60 * 16
+    # Years near each artist's career: ~540 folders here, where years drawn
+    # for each song alone would give ~730.
+    assert len(folders) < 650
+    plays = pa.dataset(lake / "songplays", format="parquet",
+                       partitioning="hive").to_table()
+    assert plays.num_rows == m["expected_songplays"]
+    assert (plays.num_rows - plays.column("song_id").null_count
+            == m["expected_matched_songplays"])
+    assert m["artists"] == 60
     bad = subprocess.run([str(sparkify), "generate", str(tmp_path / "x"),
                           "--artists", "0"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 2 and "--artists" in bad.stderr
+    big = subprocess.run([str(sparkify), "generate", str(tmp_path / "y"),
+                          "--catalog", "10", "--song-files", "5",
+                          "--artists", "16"], capture_output=True, text=True,
+                         check=False)
+    assert big.returncode != 0 and "artists must be 0 to 15" in big.stderr
+    assert not (tmp_path / "y" / "song_data").exists()

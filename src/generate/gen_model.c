@@ -597,7 +597,8 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     /* Songs nobody plays. */
     while (c->n_written < budget && budget != UINT64_MAX) {
         const uint32_t i = c->n_songs;
-        const uint32_t art = extra_artist(&r, n_artists, n_art_played, i - n_played);
+        const uint32_t art =
+            extra_artist(&r, n_artists, n_art_played, i - n_played);
         if ((!n_artists && build_artist(c, seed, art) != LAKE_OK) ||
             build_song(c, seed, i, art) != LAKE_OK)
             goto oom;
@@ -608,7 +609,8 @@ lake_status lake_gen_catalog_build(lake_gen_catalog *c,
     c->spare = c->n_songs;
     for (uint32_t k = 0; k < n_spare; k++) {
         const uint32_t i = c->n_songs;
-        const uint32_t art = extra_artist(&r, n_artists, n_art_played, i - n_played);
+        const uint32_t art =
+            extra_artist(&r, n_artists, n_art_played, i - n_played);
         if ((!n_artists && build_artist(c, seed, art) != LAKE_OK) ||
             build_song(c, seed, i, art) != LAKE_OK)
             goto oom;

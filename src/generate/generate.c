@@ -739,11 +739,16 @@ static lake_status write_manifest(gen *g,
     int64_t y;
     unsigned m, d;
     lake_gen_civil_from_days(g->world.start_ms / MS_PER_DAY, &y, &m, &d);
+    char artists[48] = ""; /* only with --artists: default bytes unchanged */
+    if (o->n_artists)
+        snprintf(artists, sizeof(artists), "  \"artists\": %lld,\n",
+                 (long long)o->n_artists);
     lake_status rc = lake_buf_printf(
         &b,
         "{\n  \"generator\": \"sparkify generate %s\",\n"
         "  \"seed\": %llu,\n  \"users\": %u,\n  \"days\": %d,\n"
         "  \"start\": \"%04lld-%02u-%02u\",\n  \"catalog_songs\": %u,\n"
+        "%s"
         "  \"gzip\": %s,\n  \"dirty_rate\": %.17g,\n"
         "  \"song_files\": %lld,\n  \"log_files\": %lld,\n"
         "  \"bytes\": %lld,\n  \"songs\": %lld,\n  \"active_users\": %lld,\n"
@@ -753,7 +758,7 @@ static lake_status write_manifest(gen *g,
         "  \"expected_matched_songplays\": %lld,\n"
         "  \"quarantined\": %lld,\n  \"quarantine\": {",
         lake_version(), (unsigned long long)g->world.seed, g->world.n_users,
-        g->n_days, (long long)y, m, d, g->cat.n_played,
+        g->n_days, (long long)y, m, d, g->cat.n_played, artists,
         g->gzip ? "true" : "false", o->dirty_rate > 0 ? o->dirty_rate : 0.0,
         (long long)r->song_files, (long long)r->log_files, (long long)r->bytes,
         (long long)r->songs, (long long)r->users, (long long)r->events,
@@ -877,9 +882,12 @@ lake_status lake_generate(const lake_generate_opts *o,
     if (o->song_files < 0 || o->song_files > 10000000)
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: song files must be 0 to 10000000");
-    if (o->n_artists < 0 || o->n_artists > 10000000)
+    /* More artists than songs would be artists without a song. */
+    if (o->n_artists < 0 || o->n_artists > n_cat + o->song_files)
         return lake_error_set(err, LAKE_EINVAL,
-                              "generate: artists must be 0 to 10000000");
+                              "generate: artists must be 0 to %lld (the "
+                              "catalog plus the song files)",
+                              (long long)(n_cat + o->song_files));
     if (!(o->dirty_rate >= 0 && o->dirty_rate <= 1))
         return lake_error_set(err, LAKE_EINVAL,
                               "generate: dirty rate must be in [0, 1]");

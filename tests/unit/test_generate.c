@@ -594,6 +594,11 @@ static void test_generate__bad_options(void **state)
     o.n_artists = -1;
     assert_int_equal(lake_generate(&o, NULL, &err), LAKE_EINVAL);
     assert_non_null(strstr(err.message, "artists"));
+    o.catalog_songs = 10;
+    o.song_files = 5;
+    o.n_artists = 16; /* an artist without a song */
+    assert_int_equal(lake_generate(&o, NULL, &err), LAKE_EINVAL);
+    assert_non_null(strstr(err.message, "artists must be 0 to 15"));
 }
 
 static void test_generate__oom_sweep(void **state)
