@@ -48,9 +48,24 @@ BASE_CONF: Dict[str, str] = {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.adaptive.enabled": "true",
-    "spark.sql.adaptive.coalescePartitions.enabled": "true",
-    "spark.sql.shuffle.partitions": "8",
+    # Small inputs, few cores: Spark's fixed costs are what counts
+    # (docs/SPARK.md, "Fixed costs"). These apply to the classic peer too
+    # (classic_etl.py builds its session here).
+    # AQE runs every query stage as a Spark job of its own (~25 jobs a
+    # run instead of 6); without it the shuffles get one partition per
+    # core (build_session), which is what AQE coalesced them to anyway.
+    "spark.sql.adaptive.enabled": "false",
+    # Whole-stage code generation compiles Java for every plan (Janino),
+    # which a cold JVM pays for seconds; the rows here are few.
+    "spark.sql.codegen.wholeStage": "false",
+    # The default 4 MB "cost" of opening a file made 32 tasks for 1,000
+    # one-song files (a Python round trip each); 64 KB packs them by size.
+    "spark.sql.files.openCostInBytes": "65536",
+    # C1 only and the serial collector: a JVM that lives a minute and
+    # runs little Java code warms up faster (the driver; in local mode
+    # the executors too).
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 "
+                                     "-XX:+UseSerialGC",
     "spark.sql.sources.partitionOverwriteMode": "static",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "10000",
     "spark.python.worker.reuse": "true",
@@ -105,7 +120,12 @@ def build_session(master: Optional[str] = None,
         b = b.master(master)
     for k, v in {**BASE_CONF, **(extra or {})}.items():
         b = b.config(k, v)
-    return b.getOrCreate()
+    spark = b.getOrCreate()
+    if "spark.sql.shuffle.partitions" not in (extra or {}):
+        # One shuffle partition per core (AQE is off: nothing coalesces).
+        n = spark.sparkContext.defaultParallelism
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(n, 1)))
+    return spark
 
 
 # The BASE_CONF settings that can change in a running session: run() sets
