@@ -34,7 +34,7 @@ import shutil
 import socket
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -351,7 +351,8 @@ class Staging:
 
 
 def _run_job(job: TableJob, stage_table: str, run_id: str) -> pa.Table:
-    """One Spark job: the table's rows into staged files; the manifest."""
+    """One Spark job (in the job group @run_id, which a failing table
+    cancels): the table's rows into staged files; the manifest."""
     df = job.df
     if job.json:
         fn = json_writer(stage_table, run_id)
@@ -364,7 +365,8 @@ def _run_job(job: TableJob, stage_table: str, run_id: str) -> pa.Table:
             df = df.repartition(max(n, 1), *job.partitions)
         fn = file_writer(stage_table, job.partitions, schema, run_id)
     sc = df.sparkSession.sparkContext
-    sc.setJobDescription(f"sparkify: write {job.name}")
+    sc.setJobGroup(run_id, f"sparkify: write {job.name}",
+                   interruptOnCancel=True)
     return df.mapInArrow(fn, MANIFEST).toArrow()
 
 
@@ -453,6 +455,17 @@ def write_tables(lake: str, jobs: Sequence[TableJob],
 
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = [pool.submit(one, j) for j in jobs]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f.exception() for f in done
+                      if f.exception() is not None]
+            if failed:
+                # Stop the other tables' jobs: nothing will be published.
+                # The first failure is the one to report, not the
+                # cancellations it causes.
+                jobs[0].df.sparkSession.sparkContext.cancelJobGroup(
+                    stage.run_id)
+                wait(futures)
+                raise failed[0]
             results = [f.result() for f in futures]
         for j, (name, m, dt) in zip(jobs, results):
             st = os.path.join(stage.dir, name)
