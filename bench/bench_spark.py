@@ -30,10 +30,23 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
-def run(cmd: List[str], env: Dict[str, str]) -> Tuple[float, str]:
+# Spark's own defaults for what job.BASE_CONF changes (and main's 8
+# shuffle partitions): the classic peer runs both ways, the better counts.
+SPARK_DEFAULTS = ["spark.sql.adaptive.enabled=true",
+                  "spark.sql.codegen.wholeStage=true",
+                  "spark.sql.files.openCostInBytes=4194304",
+                  "spark.sql.shuffle.partitions=8",
+                  "spark.driver.extraJavaOptions=-XX:+UseG1GC"]
+
+
+def run(cmd: List[str], env: Dict[str, str],
+        cap: float = 0) -> Tuple[float, str]:
     t = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                       check=False)
+    try:
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           check=False, timeout=cap or None)
+    except subprocess.TimeoutExpired:
+        return float("inf"), "(stopped at the cap)"
     wall = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr[-3000:]}")
@@ -53,19 +66,30 @@ def main() -> int:
     p.add_argument("--catalog", type=int, default=20000)
     p.add_argument("--song-files", type=int, default=14896)
     p.add_argument("--work", default=None, help="scratch folder")
+    p.add_argument("--data", default=None, help="an existing INPUT folder "
+                   "(song_data/, log_data/) instead of generated data")
+    p.add_argument("--cap", type=float, default=0,
+                   help="stop a run after this many seconds (inf)")
+    p.add_argument("--baseline-python", default=None, metavar="DIR",
+                   help="also run sparkify_spark from DIR (e.g. main's "
+                   "python/ folder) as spark+liblake-baseline")
+    p.add_argument("--classic-defaults", action="store_true",
+                   help="also run the classic job with Spark's defaults "
+                   "instead of job.BASE_CONF's settings")
     p.add_argument("--no-classic", action="store_true")
     p.add_argument("--warm", action="store_true",
                    help="also time both Spark jobs inside one warm session")
     a = p.parse_args()
     build = Path(os.environ.get("SPARKIFY_BUILD", ROOT / "build"))
     work = Path(a.work or tempfile.mkdtemp(prefix="bench-spark-"))
-    data = work / "data"
+    data = Path(a.data) if a.data else work / "data"
     if not data.exists():
         subprocess.run([str(build / "sparkify"), "generate", "--quiet",
                         "--users", str(a.users), "--days", str(a.days),
                         "--catalog", str(a.catalog), "--song-files",
                         str(a.song_files), str(data)], check=True)
-    manifest = json.loads((data / "_manifest.json").read_text())
+    mf = data / "_manifest.json"
+    manifest = json.loads(mf.read_text()) if mf.exists() else {}
     in_bytes = sum(f.stat().st_size for f in data.rglob("*.json"))
     n_files = sum(1 for _ in data.rglob("*.json"))
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"),
@@ -78,6 +102,14 @@ def main() -> int:
         "classic": [PY, "-m", "sparkify_spark.classic_etl", "--master",
                     "local[2]", str(data)],
     }
+    envs = {k: env for k in engines}
+    if a.baseline_python:
+        engines["spark+liblake-baseline"] = engines["spark+liblake"]
+        envs["spark+liblake-baseline"] = dict(env,
+                                              PYTHONPATH=a.baseline_python)
+    if a.classic_defaults:
+        engines["classic-spark-defaults"] = engines["classic"] + [
+            x for kv in SPARK_DEFAULTS for x in ("--conf", kv)]
     if a.no_classic:
         del engines["classic"]
     if a.warm:
@@ -89,11 +121,14 @@ def main() -> int:
             out = work / f"lake-{name}-{rep}"
             for old in work.glob(f"lake-{name}-*"):
                 shutil.rmtree(old, ignore_errors=True)
-            w, err = run(cmd + [str(out)], env)
+            w, err = run(cmd + [str(out)], envs.get(name, env), a.cap)
             wall[name].append(w)
             inner[name].append(job_seconds(err) if name != "native" else w)
+            steps = [ln for ln in err.splitlines()
+                     if ln.startswith("sparkify_spark:")]
             print(f"rep {rep} {name}: wall {w:.2f}s job "
-                  f"{inner[name][-1]:.2f}s", file=sys.stderr)
+                  f"{inner[name][-1]:.2f}s {' '.join(steps)}",
+                  file=sys.stderr, flush=True)
     med = {k: statistics.median(v) for k, v in wall.items()}
     med_in = {k: statistics.median(v) for k, v in inner.items()}
     print(f"input: {n_files} files, {in_bytes / 1e6:.1f} MB, "
@@ -105,11 +140,13 @@ def main() -> int:
     for k in engines:
         print(f"| {k} | {med[k]:.2f} | {med_in[k]:.2f} | "
               f"{med[k] / med['native']:.1f}x |")
-    if "classic" in engines:
-        print()
-        print(f"spark+liblake vs classic: {med['classic'] / med['spark+liblake']:.1f}x "
-              f"faster (wall), {med_in['classic'] / med_in['spark+liblake']:.1f}x "
-              f"(job)")
+    print()
+    for peer in ("classic", "classic-spark-defaults",
+                 "spark+liblake-baseline"):
+        if peer in engines:
+            print(f"spark+liblake vs {peer}: "
+                  f"{med[peer] / med['spark+liblake']:.1f}x faster (wall), "
+                  f"{med_in[peer] / med_in['spark+liblake']:.1f}x (job)")
     print(f"spark+liblake overhead vs native: "
           f"{(med['spark+liblake'] / med['native'] - 1) * 100:.0f} % (wall), "
           f"{(med_in['spark+liblake'] / med['native'] - 1) * 100:.0f} % (job)")

@@ -129,9 +129,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("input")
     p.add_argument("lake")
     p.add_argument("--master")
+    p.add_argument("--conf", action="append", default=[], metavar="K=V",
+                   help="extra Spark setting (repeatable)")
     a = p.parse_args(argv)
     from .job import build_session
-    spark = build_session(a.master, "sparkify-classic")
+    extra = dict(kv.partition("=")[::2] for kv in a.conf)
+    spark = build_session(a.master, "sparkify-classic", extra)
     try:
         base = a.input.rstrip("/")
         t = run(spark, base + "/song_data", base + "/log_data", a.lake)

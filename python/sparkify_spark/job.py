@@ -30,9 +30,9 @@ from pyspark.sql import functions as F
 
 if __package__ in (None, ""):  # run as a file by spark-submit
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from sparkify_spark import _native, transforms  # noqa: E402
+    from sparkify_spark import _native, taskwrite, transforms  # noqa: E402
 else:
-    from . import _native, transforms
+    from . import _native, taskwrite, transforms
 
 PKG_DIR = Path(__file__).resolve().parent
 INPUT_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -48,9 +48,24 @@ BASE_CONF: Dict[str, str] = {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.adaptive.enabled": "true",
-    "spark.sql.adaptive.coalescePartitions.enabled": "true",
-    "spark.sql.shuffle.partitions": "8",
+    # Small inputs, few cores: Spark's fixed costs are what counts
+    # (docs/SPARK.md, "Fixed costs"). These apply to the classic peer too
+    # (classic_etl.py builds its session here).
+    # AQE runs every query stage as a Spark job of its own (~25 jobs a
+    # run instead of 6); without it the shuffles get one partition per
+    # core (build_session), which is what AQE coalesced them to anyway.
+    "spark.sql.adaptive.enabled": "false",
+    # Whole-stage code generation compiles Java for every plan (Janino),
+    # which a cold JVM pays for seconds; the rows here are few.
+    "spark.sql.codegen.wholeStage": "false",
+    # The default 4 MB "cost" of opening a file made 32 tasks for 1,000
+    # one-song files (a Python round trip each); 64 KB packs them by size.
+    "spark.sql.files.openCostInBytes": "65536",
+    # C1 only and the serial collector: a JVM that lives a minute and
+    # runs little Java code warms up faster (the driver; in local mode
+    # the executors too).
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 "
+                                     "-XX:+UseSerialGC",
     "spark.sql.sources.partitionOverwriteMode": "static",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "10000",
     "spark.python.worker.reuse": "true",
@@ -105,7 +120,12 @@ def build_session(master: Optional[str] = None,
         b = b.master(master)
     for k, v in {**BASE_CONF, **(extra or {})}.items():
         b = b.config(k, v)
-    return b.getOrCreate()
+    spark = b.getOrCreate()
+    if "spark.sql.shuffle.partitions" not in (extra or {}):
+        # One shuffle partition per core (AQE is off: nothing coalesces).
+        n = spark.sparkContext.defaultParallelism
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(n, 1)))
+    return spark
 
 
 # The BASE_CONF settings that can change in a running session: run() sets
@@ -226,9 +246,21 @@ def write_table(df: DataFrame, uri: str, partitions: Sequence[str]) -> None:
     w.parquet(uri)
 
 
+def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
+    """The local path of @lake when the tasks write its files themselves
+    (taskwrite.py); None for Spark's writer: s3a:// and other stores (the
+    S3A magic committer), or speculation on (a losing attempt could
+    still write after the driver checked the staging)."""
+    if spark.conf.get("spark.speculation", "false").lower() == "true":
+        return None
+    return taskwrite.local_path(lake)
+
+
 def run(spark: SparkSession, song_root: str, log_root: str,
         lake: str) -> Dict[str, float]:
-    """The whole ETL; returns seconds per step."""
+    """The whole ETL; returns seconds per step (with task-side writes the
+    tables are written concurrently: each figure is when that table's
+    files were all written, counted from the start of the writes)."""
     timings: Dict[str, float] = {}
     t0 = time.perf_counter()
     for k in RUNTIME_CONF:
@@ -240,26 +272,42 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         .persist(StorageLevel.MEMORY_AND_DISK)
     tables = transforms.star_schema(song_rows, event_rows)
     plays = tables["songplays"].persist(StorageLevel.MEMORY_AND_DISK)
-    tables["songplays"] = plays
-    lake = lake.rstrip("/")
+    tables["songplays"] = transforms.songplays_columns(plays)
+    tables["time"] = transforms.time_table(plays)
+    lake = lake.rstrip("/") or "/"
+    local = task_writes(spark, lake)
     try:
-        for name in ("songs", "artists", "users", "songplays", "time"):
-            t = time.perf_counter()
-            df = tables[name]
-            if name == "songplays":
-                df = transforms.songplays_columns(df)
-            write_table(df, f"{lake}/{name}", transforms.PARTITIONS[name])
-            timings[name] = time.perf_counter() - t
-        t = time.perf_counter()
-        (tables["_quarantine"].write.mode("overwrite")
-         .option("ignoreNullFields", "false").json(f"{lake}/_quarantine"))
-        timings["_quarantine"] = time.perf_counter() - t
+        if local is not None:
+            # Biggest first: FIFO gives the first job the free cores.
+            order = ("songs", "songplays", "artists", "users", "time",
+                     "_quarantine")
+            taskwrite.write_tables(local, [
+                taskwrite.TableJob(n, tables[n],
+                                   transforms.PARTITIONS.get(n, []),
+                                   json=n == "_quarantine")
+                for n in order], timings)
+        else:
+            spark_writes(tables, lake, timings)
     finally:
         plays.unpersist()
         song_rows.unpersist()
         event_rows.unpersist()
     timings["total"] = time.perf_counter() - t0
     return timings
+
+
+def spark_writes(tables: Dict[str, DataFrame], lake: str,
+                 timings: Dict[str, float]) -> None:
+    """Every table with Spark's writer, one after the other (s3a://: the
+    magic committer writes _SUCCESS per table)."""
+    for name in ("songs", "artists", "users", "songplays", "time"):
+        t = time.perf_counter()
+        write_table(tables[name], f"{lake}/{name}", transforms.PARTITIONS[name])
+        timings[name] = time.perf_counter() - t
+    t = time.perf_counter()
+    (tables["_quarantine"].write.mode("overwrite")
+     .option("ignoreNullFields", "false").json(f"{lake}/_quarantine"))
+    timings["_quarantine"] = time.perf_counter() - t
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
