@@ -27,7 +27,7 @@ extern "C" {
 #define LAKE_VERSION_MAJOR 0
 #define LAKE_VERSION_MINOR 1
 #define LAKE_VERSION_PATCH 0
-#define LAKE_VERSION_STRING "0.1.0"
+#define LAKE_VERSION_STRING "0.2.0"
 
 /* ------------------------------------------------------------------------
  * Status, errors, allocation

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import subprocess
 from collections.abc import Iterator
@@ -26,6 +27,10 @@ import pytest
 N_TABLES = 48
 SPARK_SEEDS = (0, 1, 3, 4, 5)  # big string, no rows, many groups, extremes, fallback
 STATS_MAX_BYTES = 4096
+# The library's version, as include/lake.h spells it (created_by holds it).
+VERSION = re.search(r'#define LAKE_VERSION_STRING "([^"]+)"',
+                    (Path(__file__).resolve().parents[2] / "include" / "lake.h")
+                    .read_text()).group(1)  # type: ignore[union-attr]
 
 Norm = Any  # a normalized value: bytes, int, ("f", bits) / "nan", or None
 
@@ -192,10 +197,10 @@ def _expected_stats(
 def test_footer_statistics_match_the_data(tables: list[Table]) -> None:
     for t in tables:
         md = pq.ParquetFile(t.path).metadata
-        assert md.created_by == "sparkify version 0.1.0 (build liblake)"
+        assert md.created_by == f"sparkify version {VERSION} (build liblake)"
         kv = md.metadata or {}
         assert kv[b"writer.name"] == b"sparkify liblake"
-        assert kv[b"writer.version"] == b"0.1.0"
+        assert kv[b"writer.version"] == VERSION.encode()
         assert kv[b"sparkify.table"] == b"random"
         assert md.num_rows == t.rows
         start = 0

@@ -334,8 +334,10 @@ static void test_parquet_writer__empty_file_layout(void **state)
     size_t len;
     const uint8_t *cb = rd_bin(&f.fmd, LAKE_PQ_FMD_CREATED_BY, &len);
     assert_non_null(cb);
-    assert_int_equal(len, strlen("sparkify version 0.1.0 (build liblake)"));
-    assert_memory_equal(cb, "sparkify version 0.1.0 (build liblake)", len);
+    static const char want[] =
+        "sparkify version " LAKE_VERSION_STRING " (build liblake)";
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(cb, want, len);
     free_mem(&m);
 }
 
@@ -483,16 +485,17 @@ static void test_parquet_writer__schema_and_kv_in_footer(void **state)
 /* ---- whole files against hand-computed bytes ---- */
 
 /* The footer tail every file here shares: key-value metadata, created_by
- * and one TypeDefinedOrder column order. */
+ * and one TypeDefinedOrder column order. The version is LAKE_VERSION_STRING
+ * (checked below): update these bytes with it. */
 #define KV_AND_TAIL                                                           \
     0x19, 0x2c,                                /* 5: list of 2 KeyValue */    \
         0x18, 0x0b, 'w', 'r', 'i', 't', 'e', 'r', '.', 'n', 'a', 'm', 'e',    \
         0x18, 0x10, 's', 'p', 'a', 'r', 'k', 'i', 'f', 'y', ' ', 'l', 'i',    \
         'b', 'l', 'a', 'k', 'e', 0x00,                                        \
         0x18, 0x0e, 'w', 'r', 'i', 't', 'e', 'r', '.', 'v', 'e', 'r', 's',    \
-        'i', 'o', 'n', 0x18, 0x05, '0', '.', '1', '.', '0', 0x00,             \
+        'i', 'o', 'n', 0x18, 0x05, '0', '.', '2', '.', '0', 0x00,             \
     0x18, 0x26, 's', 'p', 'a', 'r', 'k', 'i', 'f', 'y', ' ', 'v', 'e', 'r',   \
-        's', 'i', 'o', 'n', ' ', '0', '.', '1', '.', '0', ' ', '(', 'b', 'u', \
+        's', 'i', 'o', 'n', ' ', '0', '.', '2', '.', '0', ' ', '(', 'b', 'u', \
         'i', 'l', 'd', ' ', 'l', 'i', 'b', 'l', 'a', 'k', 'e', ')', /* 6 */   \
     0x19, 0x1c, 0x1c, 0x00, 0x00,          /* 7: [ColumnOrder{TYPE_ORDER}] */ \
     0x00
@@ -504,6 +507,7 @@ static void test_parquet_writer__schema_and_kv_in_footer(void **state)
 
 static void expect_file(const memfile *m, const uint8_t *footer, size_t n)
 {
+    assert_string_equal(LAKE_VERSION_STRING, "0.2.0"); /* KV_AND_TAIL's */
     assert_true(m->size >= n + 12);
     assert_memory_equal(m->bytes + m->size - 8 - n, footer, n);
     const uint8_t *len = m->bytes + m->size - 8;
