@@ -246,18 +246,18 @@ class TableJob:
 
 
 def local_path(uri: str) -> Optional[str]:
-    """The local path of a plain path or file: URI; None for any other
-    scheme (s3a://, hdfs://)."""
-    if uri.startswith("file:"):
-        rest = uri[len("file:"):]
-        if rest.startswith("//"):
-            rest = rest[2:]
-            if not rest.startswith("/"):  # file://host/... is not local
-                return None
-        return rest
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", uri):
+    """The local path of a qualified file: URI (file:/a, file:///a);
+    None for anything else: another scheme (s3a://, hdfs://), file://host/
+    and a plain path, which means the cluster's default file system (HDFS
+    on YARN/EMR): qualify it first (job.qualified)."""
+    if not uri.startswith("file:"):
         return None
-    return uri
+    rest = uri[len("file:"):]
+    if rest.startswith("//"):
+        rest = rest[2:]
+        if not rest.startswith("/"):  # file://host/... is not local
+            return None
+    return rest if rest.startswith("/") else None
 
 
 _RENAME_EXCHANGE = 2

@@ -169,3 +169,36 @@ def test_manifest_mismatch_is_refused(tmp_path: Path) -> None:
                  schema=taskwrite.MANIFEST_ARROW)
     taskwrite.check_manifest("t", str(st), m)
     assert sorted(os.listdir(st)) == ["f.parquet"]
+
+
+def test_which_lakes_the_tasks_write() -> None:
+    tw = job.task_write_path
+    assert tw("file:/lake", "local[2]", False, False) == "/lake"
+    assert tw("file:///lake", "local", False, False) == "/lake"
+    # a plain path is the cluster's default file system (HDFS on YARN)
+    assert tw("/lake", "local[2]", False, False) is None
+    assert tw("hdfs://nn/lake", "yarn", True, False) is None
+    assert tw("file://host/lake", "local[2]", False, False) is None
+    # local disk on a cluster only when asked for (a shared folder)
+    assert tw("file:/lake", "spark://h:7077", False, False) is None
+    assert tw("file:/lake", "spark://h:7077", True, False) == "/lake"
+    assert tw("file:/lake", "local[2]", False, True) is None  # speculation
+
+
+def test_user_settings_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "spark-defaults.conf").write_text(
+        "# comment\n"
+        "spark.driver.extraJavaOptions   -XX:+UseG1GC -Dx=1\n"
+        "spark.sql.adaptive.enabled=true\n")
+    conf = job.conf_files(str(tmp_path), "--conf spark.sql.shuffle."
+                          "partitions=64 --driver-java-options '-Da=b' "
+                          "pyspark-shell")
+    assert conf["spark.sql.adaptive.enabled"] == "true"
+    assert conf["spark.sql.shuffle.partitions"] == "64"
+    assert conf["spark.driver.extraJavaOptions"] == "-Da=b"  # CLI wins
+    conf = job.conf_files(str(tmp_path), "")
+    assert conf["spark.driver.extraJavaOptions"] == "-XX:+UseG1GC -Dx=1"
+    d = job.session_defaults(conf)
+    assert "spark.driver.extraJavaOptions" not in d
+    assert "spark.sql.adaptive.enabled" not in d
+    assert d["spark.sql.codegen.wholeStage"] == "false"
