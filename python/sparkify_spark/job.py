@@ -23,7 +23,8 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Mapping, Optional, Sequence
+from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence)
 
 import pyarrow as pa
 from pyspark import StorageLevel
@@ -115,17 +116,19 @@ def conf_files(conf_dir: Optional[str], submit_args: str) -> Dict[str, str]:
     @conf_dir/spark-defaults.conf and PYSPARK_SUBMIT_ARGS (@submit_args:
     --conf K=V, --driver-java-options)."""
     conf: Dict[str, str] = {}
-    try:
-        with open(os.path.join(conf_dir or "", "spark-defaults.conf"),
-                  encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    # Java properties: key, then blanks, "=" or ":".
-                    kv = re.split(r"\s*[=:]\s*|\s+", line, maxsplit=1)
-                    conf[kv[0]] = kv[1] if len(kv) > 1 else ""
-    except OSError:
-        pass
+    lines: List[str] = []
+    if conf_dir:
+        try:
+            with open(os.path.join(conf_dir, "spark-defaults.conf"),
+                      encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            pass
+    for line in map(str.strip, lines):
+        if line and not line.startswith("#"):
+            # Java properties: key, then blanks, "=" or ":".
+            kv = re.split(r"\s*[=:]\s*|\s+", line, maxsplit=1)
+            conf[kv[0]] = kv[1] if len(kv) > 1 else ""
     args = shlex.split(submit_args)
     for i, a in enumerate(args[:-1]):
         if a == "--conf":
@@ -146,9 +149,13 @@ def preset_conf() -> Dict[str, str]:
             "PYSPARK_GATEWAY_PORT" in os.environ:
         SparkContext._ensure_initialized()
         return dict(SparkConf().getAll())
-    from pyspark.find_spark_home import _find_spark_home
-    conf_dir = os.environ.get("SPARK_CONF_DIR") or \
-        os.path.join(_find_spark_home(), "conf")
+    conf_dir = os.environ.get("SPARK_CONF_DIR")
+    if not conf_dir:
+        from pyspark.find_spark_home import _find_spark_home
+        try:
+            conf_dir = os.path.join(_find_spark_home(), "conf")
+        except SystemExit:  # no Spark home: pyspark will say so
+            conf_dir = None
     return conf_files(conf_dir, os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
 
 
