@@ -562,15 +562,17 @@ def _run_job(job: TableJob, stage_table: str, run_id: str,
     return df.mapInArrow(fn, MANIFEST).toArrow()
 
 
-def _file_rows(path: str) -> int:
-    """Rows in a staged file, read back: the Parquet footer's count, or
-    the lines of a JSON Lines file."""
+def _file_facts(path: str) -> Tuple[int, int]:
+    """(bytes, rows) of a staged file, read back: the rows are the
+    Parquet footer's count or the lines of a JSON Lines file."""
     if path.endswith(".json"):
         with open(path, "rb") as f:
-            return sum(chunk.count(b"\n")
+            rows = sum(chunk.count(b"\n")
                        for chunk in iter(lambda: f.read(1 << 20), b""))
+            return f.tell(), rows
     import pyarrow.parquet as pq
-    return int(pq.read_metadata(path).num_rows)
+    with pa.OSFile(path) as f:  # ~80 us a file; a path costs ~25% more
+        return f.size(), int(pq.read_metadata(f).num_rows)
 
 
 def check_manifest(name: str, stage_table: str, m: pa.Table) -> None:
@@ -601,17 +603,11 @@ def check_manifest(name: str, stage_table: str, m: pa.Table) -> None:
         if d != stage_table and not left:
             os.rmdir(d)  # a folder only a failed attempt wrote to
             emptied.add(d)
-    for p, _, b in files:
-        st = os.stat(os.path.join(stage_table, p))
-        if st.st_size != b:
-            raise PublishError(f"{name}: {p} is {st.st_size} bytes, "
-                               f"{b} reported")
-    # Footers are a few KB each: threads overlap the reads (pyarrow
-    # releases the GIL).
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        found = list(pool.map(_file_rows, [os.path.join(stage_table, p)
-                                           for p, _, _ in files]))
-    for (p, r, _), n in zip(files, found):
+    # Serial: threads were 3x slower (the per-file work is Python's).
+    for p, r, b in files:
+        size, n = _file_facts(os.path.join(stage_table, p))
+        if size != b:
+            raise PublishError(f"{name}: {p} is {size} bytes, {b} reported")
         if n != r:
             raise PublishError(f"{name}: {p} holds {n} rows, {r} reported")
 
