@@ -792,11 +792,13 @@ def write_tables(lake: str, jobs: Sequence[TableJob],
         except BaseException:
             # Cancelled tasks may still be writing: let them end before
             # the staging goes (they fail, not rebuild it, if they don't).
-            if jobs:
-                sc = jobs[0].df.sparkSession.sparkContext
-                if not _wait_idle(sc, stage.run_id, CANCEL_WAIT_S):
+            sc = jobs[0].df.sparkSession.sparkContext if jobs else None
+            try:
+                if sc and not _wait_idle(sc, stage.run_id, CANCEL_WAIT_S):
                     log.warning("sparkify: tasks of %s still running after "
                                 "%.0f s", stage.run_id, CANCEL_WAIT_S)
+            except Exception as e:  # e.g. a stopped context: keep the cause
+                log.warning("sparkify: cannot wait for the tasks: %s", e)
             raise
         for j, (name, m, dt) in zip(jobs, results):
             st = os.path.join(stage.dir, name)
