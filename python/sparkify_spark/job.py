@@ -15,13 +15,16 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import re
+import shlex
 import shutil
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional, Sequence
+from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence)
 
 import pyarrow as pa
 from pyspark import StorageLevel
@@ -108,20 +111,76 @@ def s3a_conf(endpoint: Optional[str]) -> Dict[str, str]:
     return conf
 
 
+def conf_files(conf_dir: Optional[str], submit_args: str) -> Dict[str, str]:
+    """The settings the spark-submit that pyspark starts will read:
+    @conf_dir/spark-defaults.conf and PYSPARK_SUBMIT_ARGS (@submit_args:
+    --conf K=V, --driver-java-options)."""
+    conf: Dict[str, str] = {}
+    lines: List[str] = []
+    if conf_dir:
+        try:
+            with open(os.path.join(conf_dir, "spark-defaults.conf"),
+                      encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            pass
+    for line in map(str.strip, lines):
+        if line and not line.startswith("#"):
+            # Java properties: key, then blanks, "=" or ":".
+            kv = re.split(r"\s*[=:]\s*|\s+", line, maxsplit=1)
+            conf[kv[0]] = kv[1] if len(kv) > 1 else ""
+    args = shlex.split(submit_args)
+    for i, a in enumerate(args[:-1]):
+        if a == "--conf":
+            k, _, v = args[i + 1].partition("=")
+            conf[k] = v
+        elif a == "--driver-java-options":
+            conf["spark.driver.extraJavaOptions"] = args[i + 1]
+    return conf
+
+
+def preset_conf() -> Dict[str, str]:
+    """The settings given outside this program (spark-submit's --conf and
+    --driver-java-options, spark-defaults.conf). Under spark-submit they
+    are in the driver JVM, which is already running; else they are what
+    the spark-submit that pyspark starts will read."""
+    from pyspark import SparkConf, SparkContext
+    if SparkContext._gateway is not None or \
+            "PYSPARK_GATEWAY_PORT" in os.environ:
+        SparkContext._ensure_initialized()
+        return dict(SparkConf().getAll())
+    conf_dir = os.environ.get("SPARK_CONF_DIR")
+    if not conf_dir:
+        from pyspark.find_spark_home import _find_spark_home
+        try:
+            conf_dir = os.path.join(_find_spark_home(), "conf")
+        except SystemExit:  # no Spark home: pyspark will say so
+            conf_dir = None
+    return conf_files(conf_dir, os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
+
+
+def session_defaults(preset: Mapping[str, str]) -> Dict[str, str]:
+    """BASE_CONF without the settings the user gave (@preset): ours are
+    defaults, not overrides."""
+    return {k: v for k, v in BASE_CONF.items() if k not in preset}
+
+
 def build_session(master: Optional[str] = None,
                   app_name: str = "sparkify",
                   extra: Optional[Dict[str, str]] = None) -> SparkSession:
-    """A session with BASE_CONF (+ @extra). The Python workers use this
-    interpreter unless PYSPARK_PYTHON says otherwise."""
+    """A session with BASE_CONF where the user did not set a value
+    (spark-submit, spark-defaults.conf), then @extra. The Python workers
+    use this interpreter unless PYSPARK_PYTHON says otherwise."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     b = SparkSession.builder.appName(app_name)
     if master:
         b = b.master(master)
-    for k, v in {**BASE_CONF, **(extra or {})}.items():
+    for k, v in {**session_defaults(preset_conf()), **(extra or {})}.items():
         b = b.config(k, v)
     spark = b.getOrCreate()
-    if "spark.sql.shuffle.partitions" not in (extra or {}):
+    if not spark.sparkContext.getConf().contains(
+            "spark.sql.shuffle.partitions"):
         # One shuffle partition per core (AQE is off: nothing coalesces).
         n = spark.sparkContext.defaultParallelism
         spark.conf.set("spark.sql.shuffle.partitions", str(max(n, 1)))
@@ -246,14 +305,38 @@ def write_table(df: DataFrame, uri: str, partitions: Sequence[str]) -> None:
     w.parquet(uri)
 
 
-def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
-    """The local path of @lake when the tasks write its files themselves
-    (taskwrite.py); None for Spark's writer: s3a:// and other stores (the
-    S3A magic committer), or speculation on (a losing attempt could
-    still write after the driver checked the staging)."""
-    if spark.conf.get("spark.speculation", "false").lower() == "true":
+TASK_WRITE_CONF = "spark.sparkify.taskWrite"
+
+
+def task_write_path(uri: str, master: str, opt_in: bool,
+                    speculation: bool) -> Optional[str]:
+    """The local path of the lake @uri (qualified: file:/..., s3a://...)
+    when the tasks write its files themselves (taskwrite.py), else None
+    (Spark's writer). Only a file: lake on a local[...] master, where
+    driver and tasks share the disk, or with @opt_in (spark.sparkify.
+    taskWrite=true: a folder every executor and the driver see at the
+    same path, e.g. a shared mount or workers on the driver's host).
+    Never with speculation: a losing attempt could still write after the
+    driver checked the staging."""
+    path = taskwrite.local_path(uri)
+    if path is None or speculation:
         return None
-    return taskwrite.local_path(lake)
+    if master == "local" or master.startswith("local[") or opt_in:
+        return path
+    return None
+
+
+def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
+    """task_write_path for @lake in @spark's settings. A plain path is
+    qualified first: on YARN/EMR it means HDFS, not the local disk."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", lake) and \
+            not lake.startswith("file:"):
+        return None  # s3a://, hdfs://: no need to ask Hadoop
+    conf = spark.conf
+    return task_write_path(
+        qualified(spark, lake), spark.sparkContext.master,
+        conf.get(TASK_WRITE_CONF, "false").strip().lower() == "true",
+        conf.get("spark.speculation", "false").strip().lower() == "true")
 
 
 def run(spark: SparkSession, song_root: str, log_root: str,

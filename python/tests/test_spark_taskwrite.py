@@ -3,15 +3,21 @@
 names are the native engine's (Spark's escaping), a failing task leaves
 the previous lake as it was and no staging behind, a rerun replaces every
 table, a dead run's staging is removed and a live one's kept, an empty
-unpartitioned table still has its schema. Rows equal to the native
-engine's are checked by test_spark_etl.py, which writes local lakes."""
+unpartitioned table still has its schema, the Parquet schema is the
+native engine's, a failed publish without RENAME_EXCHANGE puts the old
+tables back, NULL and "" make one partition file, a task whose staging
+is gone fails instead of recreating it, which lakes the tasks write. Rows
+equal to the native engine's are checked by test_spark_etl.py, which
+writes local lakes."""
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
@@ -122,9 +128,9 @@ def test_dead_staging_removed_live_kept(spark: object, tmp_path: Path) -> None:
     stage = lake / taskwrite.STAGING
     (stage / "dead" / "songs").mkdir(parents=True)
     (stage / "dead" / "songs" / "part-0.parquet").write_bytes(b"x")
-    (stage / "dead.lock").touch()
+    (stage / "dead.lock").touch()  # an older version's lock file
     (stage / "live" / "songs").mkdir(parents=True)
-    fd = os.open(stage / "live.lock", os.O_CREAT | os.O_RDWR)
+    fd = os.open(stage / "live", os.O_RDONLY | os.O_DIRECTORY)
     try:
         # Held on another open file description: as another process would.
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -152,20 +158,209 @@ def test_empty_unpartitioned_table_has_schema(spark: object,
     assert (lake / "artists" / "_SUCCESS").exists()
 
 
+def write_parquet(path: Path, rows: int) -> int:
+    pq.write_table(pa.table({"a": list(range(rows))}), path)
+    return path.stat().st_size
+
+
+def manifest(paths: List[Any], rows: List[int], sizes: List[int]) -> Any:
+    n = len(paths)
+    return pa.table({"path": paths, "rows": rows, "bytes": sizes,
+                     "task": [0] * n, "attempt": [7] * n},
+                    schema=taskwrite.MANIFEST_ARROW)
+
+
 def test_manifest_mismatch_is_refused(tmp_path: Path) -> None:
-    import pyarrow as pa
     st = tmp_path / "t"
     st.mkdir()
-    (st / "f.parquet").write_bytes(b"1234")
-    m = pa.table({"path": ["f.parquet", None], "rows": [3, 4],
-                  "bytes": [4, 0], "task": [0, 0], "attempt": [0, 0]},
-                 schema=taskwrite.MANIFEST_ARROW)
-    with pytest.raises(taskwrite.PublishError):
-        taskwrite.check_manifest("t", str(st), m)
-    # a retried task: files of other attempts are removed
-    (st / "old-attempt.parquet").write_bytes(b"zz")
-    m = pa.table({"path": ["f.parquet", None], "rows": [4, 4],
-                  "bytes": [4, 0], "task": [0, 0], "attempt": [1, 1]},
-                 schema=taskwrite.MANIFEST_ARROW)
-    taskwrite.check_manifest("t", str(st), m)
+    size = write_parquet(st / "f.parquet", 4)
+    cases = [
+        manifest(["f.parquet", None], [3, 4], [size, 0]),    # rows given
+        manifest(["f.parquet", None], [4, 4], [size + 1, 0]),  # size
+        manifest(["f.parquet", "f.parquet", None], [2, 2, 4],
+                 [size, size, 0]),                            # twice
+    ]
+    for m in cases:
+        with pytest.raises(taskwrite.PublishError):
+            taskwrite.check_manifest("t", str(st), m)
+    # the footer holds 4 rows: a task's report of 5 is refused
+    with pytest.raises(taskwrite.PublishError, match="holds 4 rows"):
+        taskwrite.check_manifest(
+            "t", str(st), manifest(["f.parquet", None], [5, 5], [size, 0]))
+    # files (and folders) not in the manifest are removed, whatever the
+    # attempt ids
+    (st / "other-attempt.parquet").write_bytes(b"zz")
+    (st / "y=1").mkdir()
+    (st / "y=1" / "stray.parquet").write_bytes(b"zz")
+    taskwrite.check_manifest(
+        "t", str(st), manifest(["f.parquet", None], [4, 4], [size, 0]))
     assert sorted(os.listdir(st)) == ["f.parquet"]
+
+
+@pytest.mark.parametrize("how", ["fails", "interrupted after",
+                                 "exchange fails"])
+def test_fallback_publish_puts_old_tables_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """No RENAME_EXCHANGE (two renames): the second rename of the second
+    table fails, or an interrupt lands right after it; or, with the
+    exchange, the second table's exchange fails: both old tables are back
+    in the lake, the new ones in the staging."""
+    lake, staged = tmp_path / "lake", tmp_path / "lake" / "_staging" / "r"
+    for t in ("a", "b"):
+        (lake / t).mkdir(parents=True)
+        (lake / t / "old.parquet").write_bytes(b"old " + t.encode())
+        (staged / t).mkdir(parents=True)
+        (staged / t / "new.parquet").write_bytes(b"new " + t.encode())
+    before = {k: v for k, v in tree(lake).items() if k.startswith(("a", "b"))}
+    real_exchange, real = taskwrite.exchange, os.rename
+    if how == "exchange fails":
+        def exchange(a: str, b: str) -> bool:
+            if b == str(lake / "b"):
+                raise OSError(errno.EIO, "injected", a, None, b)
+            return real_exchange(a, b)
+        monkeypatch.setattr(taskwrite, "exchange", exchange)
+    else:
+        monkeypatch.setattr(taskwrite, "exchange", lambda a, b: False)
+
+    def rename(src: Any, dst: Any) -> None:
+        if (str(src), str(dst)) == (str(staged / "b"), str(lake / "b")):
+            if how == "fails":
+                raise OSError(errno.EIO, "injected", str(src))
+            real(src, dst)
+            raise KeyboardInterrupt
+        real(src, dst)
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(KeyboardInterrupt if how == "interrupted after"
+                       else OSError):
+        taskwrite.publish(str(lake), str(staged), ["a", "b"])
+    monkeypatch.undo()
+    after = {k: v for k, v in tree(lake).items() if k.startswith(("a", "b"))}
+    assert after == before
+    assert (staged / "b" / "new.parquet").exists()
+    assert not (staged / "a.old").exists() and not (staged / "b.old").exists()
+
+
+def test_exchange_error_names_both_paths(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    try:
+        taskwrite.exchange(str(a), str(b))
+    except OSError as e:
+        assert e.errno == errno.ENOENT
+        assert (e.filename, e.filename2) == (str(a), str(b))
+    else:
+        pytest.fail("no error for missing paths")
+
+
+def test_sync_calls(tmp_path: Path) -> None:
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        taskwrite.syncfs(fd)
+    finally:
+        os.close(fd)
+    taskwrite.fsync_dir(str(tmp_path))
+    with pytest.raises(OSError):
+        taskwrite.syncfs(-1)
+
+
+def test_null_and_empty_make_one_file(tmp_path: Path) -> None:
+    st = tmp_path / "t"
+    st.mkdir()
+    schema = pa.schema([("id", pa.int64()), ("artist_id", pa.string())])
+    batch = pa.record_batch([pa.array([1, 2, 3]),
+                             pa.array([None, "", "x"])], schema=schema)
+    fn = taskwrite.file_writer(str(st), ["artist_id"], schema, "run")
+    m = pa.Table.from_batches(list(fn(iter([batch]))))
+    files = [p for p in m.column("path").to_pylist() if p]
+    assert len(files) == 2
+    default = list((st / "artist_id=__HIVE_DEFAULT_PARTITION__").iterdir())
+    assert len(default) == 1 and pq.read_table(default[0]).num_rows == 2
+    # every column OPTIONAL, as Spark writes, though "id" came required
+    schema_req = pa.schema([pa.field("id", pa.int64(), nullable=False)])
+    fn = taskwrite.file_writer(str(st), [], schema_req, "run2")
+    m = pa.Table.from_batches(list(fn(iter([pa.record_batch(
+        [pa.array([1])], schema=schema_req)]))))
+    f = st / m.column("path")[0].as_py()
+    assert pq.ParquetFile(f).schema.column(0).max_definition_level == 1
+
+
+def test_task_without_staging_fails(tmp_path: Path) -> None:
+    """A task that outlives its run (the staging removed) fails instead
+    of building the staging anew."""
+    st = tmp_path / "_staging" / "r" / "t"
+    schema = pa.schema([("id", pa.int64()), ("y", pa.int32())])
+    batch = pa.record_batch([pa.array([1]), pa.array([1], pa.int32())],
+                            schema=schema)
+    for parts in ([], ["y"]):
+        fn = taskwrite.file_writer(str(st), parts, schema, "r")
+        with pytest.raises(FileNotFoundError):
+            list(fn(iter([batch])))
+        fn = taskwrite.json_writer(str(st), "r")
+        with pytest.raises(FileNotFoundError):
+            list(fn(iter([batch])))
+    assert not (tmp_path / "_staging").exists()
+
+
+def test_parquet_schema_equals_spark_writer_and_native(
+        spark: object, sparkify: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Parquet schema of the task-written files is Spark's writer's
+    (every column OPTIONAL); names, physical and logical types are also
+    the native engine's, which marks never-NULL columns REQUIRED."""
+    lake = lake_of(spark, tmp_path)
+    native, by_spark = tmp_path / "native", tmp_path / "by-spark"
+    ss.native_etl(sparkify, str(tmp_path / "in" / "song_data"),
+                  str(tmp_path / "in" / "log_data"), native)
+    monkeypatch.setattr(job, "task_writes", lambda s, lake: None)
+    job.run(spark, str(tmp_path / "in" / "song_data"),  # type: ignore
+            str(tmp_path / "in" / "log_data"), str(by_spark))
+    assert list(by_spark.rglob("*.crc"))  # Spark's writer wrote this one
+
+    def columns(table_dir: Path) -> List[tuple]:
+        f = next(p for p in sorted(table_dir.rglob("*.parquet"))
+                 if pq.read_metadata(p).num_rows)
+        s = pq.ParquetFile(f).schema
+        return [(c.path, c.physical_type, str(c.logical_type),
+                 c.converted_type, c.max_definition_level,
+                 c.max_repetition_level) for c in
+                (s.column(i) for i in range(len(s)))]
+
+    def types(cols: List[tuple]) -> List[tuple]:
+        return [c[:4] for c in cols]
+    for table in ("songplays", "songs", "artists", "users", "time"):
+        ours = columns(lake / table)
+        assert ours == columns(by_spark / table), table
+        assert types(ours) == types(columns(native / table)), table
+        assert all(c[4] == 1 for c in ours), table  # OPTIONAL
+
+
+def test_which_lakes_the_tasks_write() -> None:
+    tw = job.task_write_path
+    assert tw("file:/lake", "local[2]", False, False) == "/lake"
+    assert tw("file:///lake", "local", False, False) == "/lake"
+    # a plain path is the cluster's default file system (HDFS on YARN)
+    assert tw("/lake", "local[2]", False, False) is None
+    assert tw("hdfs://nn/lake", "yarn", True, False) is None
+    assert tw("file://host/lake", "local[2]", False, False) is None
+    # local disk on a cluster only when asked for (a shared folder)
+    assert tw("file:/lake", "spark://h:7077", False, False) is None
+    assert tw("file:/lake", "spark://h:7077", True, False) == "/lake"
+    assert tw("file:/lake", "local[2]", False, True) is None  # speculation
+
+
+def test_user_settings_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "spark-defaults.conf").write_text(
+        "# comment\n"
+        "spark.driver.extraJavaOptions   -XX:+UseG1GC -Dx=1\n"
+        "spark.sql.adaptive.enabled=true\n")
+    conf = job.conf_files(str(tmp_path), "--conf spark.sql.shuffle."
+                          "partitions=64 --driver-java-options '-Da=b' "
+                          "pyspark-shell")
+    assert conf["spark.sql.adaptive.enabled"] == "true"
+    assert conf["spark.sql.shuffle.partitions"] == "64"
+    assert conf["spark.driver.extraJavaOptions"] == "-Da=b"  # CLI wins
+    conf = job.conf_files(str(tmp_path), "")
+    assert conf["spark.driver.extraJavaOptions"] == "-XX:+UseG1GC -Dx=1"
+    d = job.session_defaults(conf)
+    assert "spark.driver.extraJavaOptions" not in d
+    assert "spark.sql.adaptive.enabled" not in d
+    assert d["spark.sql.codegen.wholeStage"] == "false"
