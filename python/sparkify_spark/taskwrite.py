@@ -386,7 +386,7 @@ def syncfs(fd: int) -> None:
 
 def fsync_dir(path: str) -> None:
     """The renames in folder @path made durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = _open_dir(path)
     try:
         os.fsync(fd)
     except OSError as e:
