@@ -58,7 +58,7 @@ def library_path() -> str:
         return env
     try:
         from pyspark import SparkFiles
-        # --files of a symlink ships the target's name (liblake.so.0.2.0).
+        # --files of a symlink ships the target's name (liblake.so.0.3.0).
         root = Path(SparkFiles.getRootDirectory())
         for shipped in sorted(root.glob(LIB_NAME + "*")):
             return str(shipped.resolve())
