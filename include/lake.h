@@ -25,9 +25,9 @@ extern "C" {
 #endif
 
 #define LAKE_VERSION_MAJOR 0
-#define LAKE_VERSION_MINOR 1
+#define LAKE_VERSION_MINOR 3
 #define LAKE_VERSION_PATCH 0
-#define LAKE_VERSION_STRING "0.2.0"
+#define LAKE_VERSION_STRING "0.3.0"
 
 /* ------------------------------------------------------------------------
  * Status, errors, allocation
@@ -436,6 +436,48 @@ LAKE_API int64_t lake_pq_writer_rows(const lake_pq_writer *w);
 
 /** Release @p w. It does not touch the output. NULL is a no-op. */
 LAKE_API void lake_pq_writer_free(lake_pq_writer *w);
+
+/* ------------------------------------------------------------------------
+ * Partition folder names (src/model)
+ * ---------------------------------------------------------------------- */
+
+/** The longest partition folder name, in bytes, without the NUL. */
+#define LAKE_HIVE_PARTITION_NAME_MAX 255
+
+/** Write the Hive partition folder name "<column>=<value>", as the ETL
+ * names its folders, into @p out with a NUL after it. Column and
+ * value are escaped as Spark's writer escapes them (%XX, upper hex, for
+ * 0x01-0x1F, "#%'*\/:=?\\ 0x7F {[]^); an absent or empty value is
+ * __HIVE_DEFAULT_PARTITION__. Where Spark would fail or lose data the
+ * rules are ours: NUL is %00; "." and ".." are %2E and %2E%2E; the text
+ * __HIVE_DEFAULT_PARTITION__ itself is %5F_HIVE_DEFAULT_PARTITION__ (it
+ * must not read back as NULL); an escaped value over 200 bytes is cut at a
+ * UTF-8 boundary and ends with "~" and 16 lowercase hex digits of the
+ * SHA-256 of the raw value. A name never holds '/' or NUL and never
+ * exceeds LAKE_HIVE_PARTITION_NAME_MAX bytes, so an @p out_cap of 256
+ * always suffices. Never allocates; thread-safe.
+ * @param column  NUL-terminated, not empty; its escaped form must fit in
+ *                37 bytes.
+ * @param value   @p value_len bytes, which may include NUL; may be NULL
+ *                when @p value_len is 0 or @p present is 0.
+ * @param present 0: the value is absent (NULL) whatever @p value holds.
+ * @param out_len may be NULL; receives the name's length without the NUL
+ *                on LAKE_OK and on LAKE_ETOOBIG (the name needs
+ *                *out_len + 1 bytes), 0 on LAKE_EINVAL.
+ * @return LAKE_OK; LAKE_ETOOBIG when @p out_cap is too small; LAKE_EINVAL
+ *         for a NULL @p out, a NULL, empty or too long @p column, or a
+ *         NULL @p value with @p present and a non-zero @p value_len.
+ *         On failure a non-NULL @p out holds "" when @p out_cap > 0 and
+ *         is untouched when it is 0. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_hive_partition_name(const char *column,
+                         const char *value,
+                         size_t value_len,
+                         int present,
+                         char *out,
+                         size_t out_cap,
+                         size_t *out_len,
+                         lake_error *err);
 
 /* ------------------------------------------------------------------------
  * Arrow export (src/arrow): typed records as Arrow record batches

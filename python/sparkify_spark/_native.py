@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The only ctypes module: loads liblake once per process and turns one
-input file into Arrow record batches through the Arrow C Stream Interface.
+"""The only ctypes module: loads liblake once per process, turns one input
+file into Arrow record batches through the Arrow C Stream Interface and
+names partition folders as the native engine does.
 
 The library is found, in order, at $LAKE_LIB, as "liblake.so*" shipped
 with `--files` / SparkContext.addFile (SparkFiles), or in $SPARKIFY_BUILD /
@@ -18,6 +19,7 @@ import pyarrow as pa
 SONGS = 0
 EVENTS = 1
 LIB_NAME = "liblake.so"
+NAME_CAP = 256  # LAKE_HIVE_PARTITION_NAME_MAX + 1: every name and its NUL
 
 Bytes = Union[bytes, bytearray, memoryview, pa.Buffer]
 
@@ -58,7 +60,7 @@ def library_path() -> str:
         return env
     try:
         from pyspark import SparkFiles
-        # --files of a symlink ships the target's name (liblake.so.0.2.0).
+        # --files of a symlink ships the target's name (liblake.so.0.3.0).
         root = Path(SparkFiles.getRootDirectory())
         for shipped in sorted(root.glob(LIB_NAME + "*")):
             return str(shipped.resolve())
@@ -85,6 +87,11 @@ def _lib() -> ctypes.CDLL:
     lib.lake_arrow_read_file.restype = ctypes.c_int
     lib.lake_version.argtypes = []
     lib.lake_version.restype = ctypes.c_char_p
+    lib.lake_hive_partition_name.argtypes = [
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int,
+        ctypes.POINTER(ctypes.c_char), ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(_Error)]
+    lib.lake_hive_partition_name.restype = ctypes.c_int
     return lib
 
 
@@ -132,3 +139,26 @@ def read_file(kind: int, path: str, source: str | None = None,
     if rc != 0:
         raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
     return _import(stream)
+
+
+# A name costs ~10 us through ctypes, a cached one ~0.3 us: the year and
+# month folders repeat in every task, an artist's in each of its years.
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 1, True, "1" differ
+def partition_name(column: str, value: object) -> str:
+    """The folder `column=value` as the native engine and Spark name it
+    (lake_hive_partition_name in lake.h): None and "" are
+    __HIVE_DEFAULT_PARTITION__; a value that is not a str is named by
+    str(value); text is UTF-8, surrogateescape both ways."""
+    col = column.encode("utf-8", "surrogateescape")
+    if b"\0" in col:  # C would stop there
+        raise ValueError(f"partition column with NUL: {column!r}")
+    data = (None if value is None
+            else str(value).encode("utf-8", "surrogateescape"))
+    out = ctypes.create_string_buffer(NAME_CAP)
+    n, err = ctypes.c_size_t(), _Error()
+    rc = _lib().lake_hive_partition_name(
+        col, data, len(data or b""), int(data is not None), out, NAME_CAP,
+        ctypes.byref(n), ctypes.byref(err))
+    if rc != 0:
+        raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
+    return out.raw[:n.value].decode("utf-8", "surrogateescape")

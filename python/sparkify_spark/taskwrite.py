@@ -30,11 +30,9 @@ import ctypes
 import ctypes.util
 import errno
 import functools
-import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import socket
 import threading
@@ -54,7 +52,6 @@ from pyspark.sql.types import (IntegerType, LongType, StringType, StructField,
                                StructType)
 
 STAGING = "_staging"
-HIVE_DEFAULT = "__HIVE_DEFAULT_PARTITION__"
 CANCEL_WAIT_S = 10.0  # longest wait for cancelled tasks before cleanup
 
 log = logging.getLogger("sparkify_spark.taskwrite")
@@ -86,58 +83,6 @@ class RollbackError(RuntimeError):
 
 class Cancelled(RuntimeError):
     """A table job not started because another table failed."""
-
-
-# ---- partition folder names -------------------------------------------
-
-# Spark's ExternalCatalogUtils.escapePathName set (0x01-0x1F, "#%'*/:=?\
-# DEL {[]^) plus NUL, the native engine's one addition (lake_partition_name
-# in src/model/model_partition.c).
-_ESCAPE = frozenset(list(range(0x00, 0x20)) +
-                    [ord(c) for c in "\"#%'*/:=?\\{[]^"] + [0x7F])
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x1f\"#%'*/:=?\\\x7f{\[\]^]")
-_MAX_VALUE_BYTES = 200  # lake_partition_name cuts longer escaped values
-
-
-def _escape_bytes(b: bytes) -> str:
-    out = b"".join(b"%%%02X" % c if c in _ESCAPE else bytes((c,)) for c in b)
-    return out.decode("utf-8", "surrogateescape")
-
-
-def _component(s: str) -> str:
-    """One escaped name (column or value), as lake_partition_name makes
-    it: Spark's escaping; "." and ".." as %2E; an escaped form over 200
-    bytes cut at a character boundary plus "~" and 16 hex digits of the
-    value's SHA-256 (Spark would fail on a name over 255 bytes)."""
-    if s in (".", ".."):
-        return "%2E" * len(s)
-    b = s.encode("utf-8", "surrogateescape")
-    if len(b) <= _MAX_VALUE_BYTES and not _NEEDS_ESCAPE.search(s):
-        return s  # the common case: nothing to escape, short enough
-    total = cut = run = 0
-    for i, c in enumerate(b):
-        cont = (c & 0xC0) == 0x80
-        run = run + 1 if cont else 0
-        if (not cont or run > 3) and total <= _MAX_VALUE_BYTES:
-            cut = i
-        total += 3 if c in _ESCAPE else 1
-    if total <= _MAX_VALUE_BYTES:
-        return _escape_bytes(b)
-    return _escape_bytes(b[:cut]) + "~" + hashlib.sha256(b).hexdigest()[:16]
-
-
-def partition_name(column: str, value: object) -> str:
-    """`column=value` as Spark names the folder (NULL and "" are
-    __HIVE_DEFAULT_PARTITION__; the text __HIVE_DEFAULT_PARTITION__ itself
-    becomes %5F_HIVE_DEFAULT_PARTITION__ so it does not read back as NULL,
-    as the native engine does)."""
-    if value is None or value == "":
-        v = HIVE_DEFAULT
-    elif value == HIVE_DEFAULT:
-        v = "%5F" + HIVE_DEFAULT[1:]
-    else:
-        v = _component(str(value))
-    return f"{_component(column)}={v}"
 
 
 # ---- inside the executors ---------------------------------------------
@@ -218,13 +163,15 @@ def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
                                          Iterator[pa.RecordBatch]]:
     """The mapInArrow function of one table: every row of the task into
     Parquet files below @stage_table, one per partition value (the rows
-    arrive repartitioned by @partitions, so a value has one task); yields
+    arrive repartitioned by @partitions, so a value has one task), in
+    folders named by liblake as the native engine names them; yields
     MANIFEST rows. @schema is the table's Arrow schema as Spark gives it."""
     parts = list(partitions)
     target = writable_schema(schema)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
+        from sparkify_spark import _native as native  # on the executor
         task, attempt = _attempt()
         got = list(batches)
         data = (pa.Table.from_batches(got) if got
@@ -254,7 +201,7 @@ def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
             body = data.drop_columns(parts)
             cols = [data.column(k) for k in parts]
             for off, n in _runs(data, parts):
-                folder = "/".join(partition_name(k, c[off].as_py())
+                folder = "/".join(native.partition_name(k, c[off].as_py())
                                   for k, c in zip(parts, cols))
                 _mkdirs_below(stage_table, folder, made)
                 write(body.slice(off, n), f"{folder}/{fname}")
@@ -780,7 +727,9 @@ def write_tables(lake: str, jobs: Sequence[TableJob],
     """Write every table of @jobs as concurrent Spark jobs (one driver
     thread each) into a staging folder of @lake, check the manifests, sync
     the staging, then publish the tables one by one; the staging is
-    removed in every case (a failed rollback moves it aside)."""
+    removed in every case (a failed rollback moves it aside). The tasks
+    name partition folders with liblake (_native.partition_name): it must
+    be where _native looks for it on the executors (job.ship_code)."""
     os.makedirs(lake, exist_ok=True)
     stage = Staging(lake)
     t0 = time.perf_counter()

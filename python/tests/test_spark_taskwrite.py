@@ -23,7 +23,7 @@ import pytest
 from pyspark.sql import functions as F
 
 import spark_session as ss
-from sparkify_spark import job, taskwrite, transforms
+from sparkify_spark import _native, job, taskwrite, transforms
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,9 @@ def folders(root: Path) -> List[str]:
 
 
 def test_partition_names() -> None:
-    pn = taskwrite.partition_name
+    """The task-side writer names folders with liblake, through
+    _native.partition_name (lake_hive_partition_name)."""
+    pn = _native.partition_name
     assert pn("year", 1998) == "year=1998"
     assert pn("year", None) == "year=__HIVE_DEFAULT_PARTITION__"
     assert pn("artist_id", "") == "artist_id=__HIVE_DEFAULT_PARTITION__"
@@ -56,6 +58,20 @@ def test_partition_names() -> None:
     assert pn("a", "..") == "a=%2E%2E"
     long = pn("a", "é" * 150)
     assert len(long.encode()) <= 255 and "~" in long
+    # the binding: bytes that are not UTF-8 round-trip (surrogateescape),
+    # NUL counts by length, 1 / True / "1" are cached apart
+    assert pn("a", "x\udcff") == "a=x\udcff"
+    assert pn("a", "a\0b") == "a=a%00b"
+    assert (pn("b", 1), pn("b", True), pn("b", "1")) == ("b=1", "b=True",
+                                                          "b=1")
+    for column in ("", "c" * 38):
+        with pytest.raises(_native.LakeError) as e:
+            pn(column, "v")
+        assert e.value.code == 1  # LAKE_EINVAL
+        assert "column is NULL, empty or escapes to over 37 bytes" in \
+            str(e.value)
+    with pytest.raises(ValueError):
+        pn("a\0b", "v")
 
 
 def test_folder_names_equal_native(spark: object, sparkify: Path,

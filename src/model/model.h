@@ -44,7 +44,8 @@ void lake_time_parts_of(int64_t ts_ms, lake_time_parts *out);
  * %5F_HIVE_DEFAULT_PARTITION__ so that it does not read back as NULL.
  * @return LAKE_OK; LAKE_EINVAL for a NULL or empty @p column or one whose
  * escaped form exceeds 37 bytes (the name must fit 255); LAKE_ENOMEM or
- * LAKE_ETOOBIG from @p out, which is left as it was on any failure. */
+ * LAKE_ETOOBIG from @p out, which is left as it was on any failure.
+ * lake_hive_partition_name() (lake.h) wraps it for the Spark writer. */
 LAKE_NODISCARD lake_status lake_partition_name(const char *column,
                                                lake_strview value,
                                                bool present,

@@ -2,7 +2,8 @@
 /* model_partition.c - Hive partition folder names, escaped as Spark's
  * ExternalCatalogUtils.escapePathName does, plus our rules for NUL, "."
  * and "..", the literal text __HIVE_DEFAULT_PARTITION__, and overlong
- * values. */
+ * values; lake_hive_partition_name() gives them to callers outside the
+ * library (the Spark task-side writer, python/sparkify_spark/_native.py). */
 #include "fmacros.h"
 
 #include <string.h>
@@ -18,7 +19,9 @@
 #define HASH_HEX_DIGITS 16
 /* A folder name is at most NAME_MAX (255) bytes. A cut value takes at
  * most MAX_VALUE_BYTES + 1 + HASH_HEX_DIGITS bytes, "=" one more. */
-#define MAX_COLUMN_BYTES (255 - 1 - MAX_VALUE_BYTES - 1 - HASH_HEX_DIGITS)
+#define MAX_COLUMN_BYTES                                                      \
+    (LAKE_HIVE_PARTITION_NAME_MAX - 1 - MAX_VALUE_BYTES - 1 - HASH_HEX_DIGITS)
+_Static_assert(MAX_COLUMN_BYTES == 37, "lake.h documents 37 bytes");
 
 static const char hex_upper[] = "0123456789ABCDEF";
 
@@ -129,4 +132,52 @@ lake_status lake_partition_name(const char *column,
     if (rc != LAKE_OK)
         out->len = old_len;
     return rc;
+}
+
+lake_status lake_hive_partition_name(const char *column,
+                                     const char *value,
+                                     size_t value_len,
+                                     int present,
+                                     char *out,
+                                     size_t out_cap,
+                                     size_t *out_len,
+                                     lake_error *err)
+{
+    if (out_len)
+        *out_len = 0;
+    if (!out)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "model: partition name: no output buffer");
+    if (out_cap > 0)
+        out[0] = '\0';
+    if (present && !value && value_len > 0)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "model: partition name: NULL value of %zu "
+                              "bytes",
+                              value_len);
+    /* A buffer that can hold every name: max below cap, so appends fail
+     * with LAKE_ETOOBIG before they would ever reallocate it. */
+    char name[LAKE_HIVE_PARTITION_NAME_MAX + 1];
+    lake_buf b = {.data = name,
+                  .len = 0,
+                  .cap = sizeof(name),
+                  .max = LAKE_HIVE_PARTITION_NAME_MAX,
+                  .alloc = NULL};
+    const lake_status rc = lake_partition_name(
+        column, (lake_strview){value, value_len}, present != 0, &b);
+    if (rc != LAKE_OK) /* a bad column: every name fits in b */
+        return lake_error_set(err, rc,
+                              "model: partition name: column is NULL, empty "
+                              "or escapes to over %d bytes",
+                              MAX_COLUMN_BYTES);
+    if (out_len)
+        *out_len = b.len;
+    if (b.len >= out_cap)
+        return lake_error_set(err, LAKE_ETOOBIG,
+                              "model: partition name: %zu bytes do not fit "
+                              "in %zu",
+                              b.len + 1, out_cap);
+    memcpy(out, name, b.len);
+    out[b.len] = '\0';
+    return LAKE_OK;
 }

@@ -27,6 +27,10 @@ static void test_common__status_names(void **state)
     assert_string_equal(lake_status_str(LAKE_EBADDATA), "LAKE_EBADDATA");
     assert_string_equal(lake_status_str((lake_status)99), "LAKE_E?");
     assert_string_equal(lake_version(), LAKE_VERSION_STRING);
+    char parts[32];
+    snprintf(parts, sizeof(parts), "%d.%d.%d", LAKE_VERSION_MAJOR,
+             LAKE_VERSION_MINOR, LAKE_VERSION_PATCH);
+    assert_string_equal(parts, LAKE_VERSION_STRING);
 }
 
 static void test_common__error_format(void **state)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_model_partition.c - Hive partition folder names: Spark's escapes,
- * the default partition, our rules for NUL, "." and "..", long values. */
+ * the default partition, our rules for NUL, "." and "..", long values;
+ * the public lake_hive_partition_name() over them. */
 #include "fmacros.h"
 
 #include <setjmp.h>
@@ -343,6 +344,210 @@ static void test_model_partition__oom_sweep(void **state)
     }
 }
 
+/* ---- lake_hive_partition_name(), the public wrapper ---- */
+
+/* The public name of (column, value) equals the internal one. */
+static void expect_same_as_internal(const char *column,
+                                    const char *value,
+                                    size_t value_len,
+                                    int present)
+{
+    lake_buf b;
+    lake_buf_init(&b, NULL, 0);
+    const char *want = name_of(&b, column, (lake_strview){value, value_len},
+                               present != 0);
+    char out[LAKE_HIVE_PARTITION_NAME_MAX + 1];
+    size_t len = 999;
+    lake_error err;
+    assert_int_equal(lake_hive_partition_name(column, value, value_len,
+                                              present, out, sizeof(out),
+                                              &len, &err),
+                     LAKE_OK);
+    assert_int_equal(len, b.len);
+    assert_memory_equal(out, want, b.len + 1); /* the NUL too */
+    lake_buf_reset(&b);
+}
+
+static void test_model_partition__public_names(void **state)
+{
+    (void)state;
+    char out[LAKE_HIVE_PARTITION_NAME_MAX + 1];
+    size_t len = 0;
+    assert_int_equal(lake_hive_partition_name("year", "1998", 4, 1, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, "year=1998");
+    assert_int_equal(len, 9);
+    /* An embedded NUL counts through value_len; out_len may be NULL. */
+    assert_int_equal(lake_hive_partition_name("x", "a\0b", 3, 1, out,
+                                              sizeof(out), NULL, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, "x=a%00b");
+    assert_int_equal(lake_hive_partition_name("artist_id",
+                                              "__HIVE_DEFAULT_PARTITION__",
+                                              26, 1, out, sizeof(out), &len,
+                                              NULL),
+                     LAKE_OK);
+    assert_string_equal(out, "artist_id=%5F_HIVE_DEFAULT_PARTITION__");
+    assert_int_equal(len, strlen(out));
+    assert_int_equal(lake_hive_partition_name("a/b", "..", 2, 1, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, "a%2Fb=%2E%2E");
+
+    char value[600];
+    memset(value, '/', sizeof(value));
+    expect_same_as_internal("x", "x/y=z%", 6, 1);
+    expect_same_as_internal("artist_id", value, sizeof(value), 1);
+    expect_same_as_internal("artist_id", value, 200 / 3, 1);
+    expect_same_as_internal("c", "\xc3\xa9\xe6\x97\xa5", 5, 1);
+    expect_same_as_internal("c", "\x80\xff\x01", 3, 1);
+}
+
+/* No value (NULL or present 0) and "" are __HIVE_DEFAULT_PARTITION__. */
+static void test_model_partition__public_absent(void **state)
+{
+    (void)state;
+    char out[LAKE_HIVE_PARTITION_NAME_MAX + 1];
+    size_t len = 0;
+    const char *want = "year=__HIVE_DEFAULT_PARTITION__";
+    assert_int_equal(lake_hive_partition_name("year", NULL, 0, 0, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(len, strlen(want));
+    /* present 0 wins over a value; a NULL value's length is then ignored */
+    assert_int_equal(lake_hive_partition_name("year", "1998", 4, 0, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(lake_hive_partition_name("year", NULL, 7, 0, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, want);
+    /* present with no bytes: "" */
+    assert_int_equal(lake_hive_partition_name("year", NULL, 0, 1, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(lake_hive_partition_name("year", "", 0, 1, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(lake_hive_partition_name("year", "1998", 0, 1, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, want);
+}
+
+/* The longest name, 255 bytes, fits in 256; a smaller buffer is
+ * LAKE_ETOOBIG with the length needed and "" in it (untouched when its
+ * capacity is 0). */
+static void test_model_partition__public_buffer_too_small(void **state)
+{
+    (void)state;
+    char column[38];
+    memset(column, 'c', 37);
+    column[37] = '\0';
+    char value[600];
+    memset(value, 'z', sizeof(value));
+    char out[LAKE_HIVE_PARTITION_NAME_MAX + 2];
+    size_t len = 0;
+    assert_int_equal(lake_hive_partition_name(column, value, sizeof(value), 1,
+                                              out, 256, &len, NULL),
+                     LAKE_OK);
+    assert_int_equal(len, LAKE_HIVE_PARTITION_NAME_MAX);
+    assert_int_equal(strlen(out), LAKE_HIVE_PARTITION_NAME_MAX);
+    expect_same_as_internal(column, value, sizeof(value), 1);
+
+    lake_error err;
+    memset(out, 'Q', sizeof(out));
+    assert_int_equal(lake_hive_partition_name(column, value, sizeof(value), 1,
+                                              out, 255, &len, &err),
+                     LAKE_ETOOBIG);
+    assert_int_equal(len, 255);
+    assert_int_equal(out[0], '\0');
+    assert_int_equal(out[1], 'Q');
+    assert_int_equal(err.code, LAKE_ETOOBIG);
+    assert_string_equal(err.message,
+                        "model: partition name: 256 bytes do not fit in 255");
+
+    /* "year=1998" needs 10 bytes */
+    memset(out, 'Q', sizeof(out));
+    assert_int_equal(lake_hive_partition_name("year", "1998", 4, 1, out, 9,
+                                              &len, NULL),
+                     LAKE_ETOOBIG);
+    assert_int_equal(len, 9);
+    assert_int_equal(out[0], '\0');
+    assert_int_equal(out[1], 'Q');
+    assert_int_equal(lake_hive_partition_name("year", "1998", 4, 1, out, 10,
+                                              &len, NULL),
+                     LAKE_OK);
+    assert_string_equal(out, "year=1998");
+    assert_int_equal(lake_hive_partition_name("year", "1998", 4, 1, out, 1,
+                                              &len, NULL),
+                     LAKE_ETOOBIG);
+    assert_int_equal(out[0], '\0');
+    memset(out, 'Q', sizeof(out));
+    assert_int_equal(lake_hive_partition_name("year", "1998", 4, 1, out, 0,
+                                              NULL, NULL),
+                     LAKE_ETOOBIG);
+    assert_int_equal(out[0], 'Q');
+}
+
+static void expect_einval(const char *column,
+                          const char *value,
+                          size_t value_len,
+                          int present,
+                          char *out,
+                          const char *message)
+{
+    lake_error err;
+    size_t len = 999;
+    if (out)
+        memset(out, 'Q', 4);
+    assert_int_equal(lake_hive_partition_name(column, value, value_len,
+                                              present, out, 4, &len, &err),
+                     LAKE_EINVAL);
+    assert_int_equal(len, 0);
+    assert_int_equal(err.code, LAKE_EINVAL);
+    assert_int_equal(err.offset, -1);
+    assert_string_equal(err.message, message);
+    if (out) {
+        assert_int_equal(out[0], '\0');
+        assert_int_equal(out[1], 'Q');
+    }
+    /* err and out_len may be NULL */
+    assert_int_equal(lake_hive_partition_name(column, value, value_len,
+                                              present, out, 4, NULL, NULL),
+                     LAKE_EINVAL);
+}
+
+static void test_model_partition__public_bad_arguments(void **state)
+{
+    (void)state;
+    char out[LAKE_HIVE_PARTITION_NAME_MAX + 1];
+    const char *bad_column = "model: partition name: column is NULL, empty "
+                             "or escapes to over 37 bytes";
+    expect_einval("year", "1998", 4, 1, NULL,
+                  "model: partition name: no output buffer");
+    expect_einval(NULL, "1998", 4, 1, out, bad_column);
+    expect_einval("", "1998", 4, 1, out, bad_column);
+    expect_einval("year", NULL, 4, 1, out,
+                  "model: partition name: NULL value of 4 bytes");
+    /* A column escapes to 37 bytes at most: 12 '/' are 36, 13 are 39. */
+    expect_einval("/////////////", "v", 1, 1, out, bad_column);
+    char column[39];
+    memset(column, 'c', 38);
+    column[38] = '\0';
+    expect_einval(column, "v", 1, 1, out, bad_column);
+    size_t len = 0;
+    assert_int_equal(lake_hive_partition_name("////////////", "v", 1, 1, out,
+                                              sizeof(out), &len, NULL),
+                     LAKE_OK);
+    assert_int_equal(len, 36 + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +560,10 @@ int main(void)
         cmocka_unit_test(test_model_partition__bad_column),
         cmocka_unit_test(test_model_partition__appends_and_rolls_back),
         cmocka_unit_test(test_model_partition__oom_sweep),
+        cmocka_unit_test(test_model_partition__public_names),
+        cmocka_unit_test(test_model_partition__public_absent),
+        cmocka_unit_test(test_model_partition__public_buffer_too_small),
+        cmocka_unit_test(test_model_partition__public_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
