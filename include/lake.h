@@ -623,6 +623,43 @@ lake_arrow_read_file(lake_arrow_kind kind,
 /* @@INGEST@@ (section owned by src/ingest) */
 
 /* ------------------------------------------------------------------------
+ * Input files (src/ingest)
+ * ---------------------------------------------------------------------- */
+
+/** Receives one file of lake_list_input_files(): @p rel_path is relative
+ * to the root, '/'-separated and NUL-terminated, valid only during the
+ * call; @p size_bytes is its size on disk (the compressed size of a .gz).
+ * @p err is never NULL. Return LAKE_OK to go on; any other status stops
+ * the listing and is returned (fill @p err to say why). */
+typedef lake_status (*lake_list_fn)(void *ctx,
+                                    const char *rel_path,
+                                    int64_t size_bytes,
+                                    lake_error *err);
+
+/** Hand every input file below the local folder @p root to @p fn, as
+ * lake_etl_run() finds them (SPEC "Files"): names ending .json, .jsonl,
+ * .json.gz or .jsonl.gz (case-sensitive); files and folders whose names
+ * start with '.' or '_' skipped (below the root only); symlinks followed,
+ * a folder link back to one of its ancestors and a dangling link skipped;
+ * only regular files. The files come sorted by rel_path in unsigned byte
+ * order; the whole tree is walked before the first call, so a failing
+ * walk calls @p fn never. For callers that list inputs for another
+ * engine (the Spark adapter) by the native engine's rules.
+ * @param alloc may be NULL for the C library allocator.
+ * @return LAKE_OK (also for a folder with no input file); LAKE_EINVAL for
+ *         a NULL @p root or @p fn, or a root that is not a folder;
+ *         LAKE_EIO naming the path for a missing root or an unreadable
+ *         folder; LAKE_ETOOBIG for folders nested deeper than 256;
+ *         LAKE_ENOMEM; or the status @p fn returned to stop (its message,
+ *         else one naming the file it stopped at). */
+LAKE_API LAKE_NODISCARD lake_status
+lake_list_input_files(const char *root,
+                      const lake_allocator *alloc,
+                      lake_list_fn fn,
+                      void *ctx,
+                      lake_error *err);
+
+/* ------------------------------------------------------------------------
  * ETL engine (src/etl): raw JSON -> the star schema lake, see SPEC.md
  * ---------------------------------------------------------------------- */
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The only ctypes module: loads liblake once per process, turns one input
-file into Arrow record batches through the Arrow C Stream Interface and
-names partition folders as the native engine does.
+"""The only ctypes module: loads liblake once per process, lists a local
+root's input files, turns one input file into Arrow record batches through
+the Arrow C Stream Interface and names partition folders, all as the
+native engine does.
 
 The library is found, in order, at $LAKE_LIB, as "liblake.so*" shipped
 with `--files` / SparkContext.addFile (SparkFiles), or in $SPARKIFY_BUILD /
@@ -12,7 +13,7 @@ import ctypes
 import functools
 import os
 from pathlib import Path
-from typing import Union
+from typing import List, Tuple, Union
 
 import pyarrow as pa
 
@@ -53,6 +54,11 @@ class _Stream(ctypes.Structure):
                 ("private_data", ctypes.c_void_p)]
 
 
+# lake_list_fn: (ctx, rel_path, size_bytes, err) -> lake_status
+_LIST_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+                            ctypes.c_int64, ctypes.POINTER(_Error))
+
+
 def library_path() -> str:
     """Where liblake.so is for this process."""
     env = os.environ.get("LAKE_LIB")
@@ -85,6 +91,10 @@ def _lib() -> ctypes.CDLL:
         ctypes.POINTER(_Opts), ctypes.POINTER(_Stream),
         ctypes.POINTER(_Error)]
     lib.lake_arrow_read_file.restype = ctypes.c_int
+    lib.lake_list_input_files.argtypes = [
+        ctypes.c_char_p, ctypes.c_void_p, _LIST_FN, ctypes.c_void_p,
+        ctypes.POINTER(_Error)]
+    lib.lake_list_input_files.restype = ctypes.c_int
     lib.lake_version.argtypes = []
     lib.lake_version.restype = ctypes.c_char_p
     lib.lake_hive_partition_name.argtypes = [
@@ -128,17 +138,49 @@ def read_records(kind: int, data: Bytes, source: str,
     return _import(stream)
 
 
-def read_file(kind: int, path: str, source: str | None = None,
+def read_file(kind: int, path: Union[str, bytes],
+              source: Union[str, bytes, None] = None,
               batch_rows: int = 0) -> pa.RecordBatchReader:
-    """Read a local file as the native engine does (gzip by name)."""
+    """Read a local file as the native engine does (gzip by name). Paths
+    and `source` may be bytes (os.fsencode's), for names that are not
+    UTF-8."""
     stream, err = _Stream(), _Error()
     opts = _opts(batch_rows)
     rc = _lib().lake_arrow_read_file(
-        kind, path.encode(), source.encode() if source is not None else None,
+        kind, os.fsencode(path),
+        os.fsencode(source) if source is not None else None,
         ctypes.byref(opts), ctypes.byref(stream), ctypes.byref(err))
     if rc != 0:
         raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
     return _import(stream)
+
+
+def list_files(root: Union[str, bytes]) -> List[Tuple[bytes, int]]:
+    """The input files below the local folder @root as the native engine
+    finds them (lake_list_input_files: SPEC's names, '.'/'_' names
+    skipped, symlinks followed, sorted in byte order): (path relative to
+    @root, size on disk) pairs. Paths are the file system's bytes, so a
+    name that is not UTF-8 still opens. A missing root, or one that is not
+    a folder, is a LakeError naming it."""
+    files: List[Tuple[bytes, int]] = []
+    failed: List[BaseException] = []
+
+    def add(_ctx: object, rel: bytes, size: int, _err: object) -> int:
+        try:
+            files.append((rel, size))
+        except BaseException as e:  # never unwind through C: stop instead
+            failed.append(e)
+            return 1  # LAKE_EINVAL
+        return 0
+
+    err = _Error()
+    rc = _lib().lake_list_input_files(os.fsencode(root), None, _LIST_FN(add),
+                                      None, ctypes.byref(err))
+    if failed:
+        raise failed[0]
+    if rc != 0:
+        raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
+    return files
 
 
 # A name costs ~10 us through ctypes, a cached one ~0.3 us: the year and

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """sparkify on Spark: extract with the C record reader inside the executors
-(mapInArrow over the files' bytes), transform with transforms.py, load as
+(mapInArrow over local paths listed by liblake, or over the files' bytes
+from binaryFile for remote stores), transform with transforms.py, load as
 partitioned Parquet (S3A magic committer on s3a://).
 
     python -m sparkify_spark.job INPUT LAKE [--master URL]
@@ -23,13 +24,14 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
-                    Sequence)
+from typing import (Callable, Dict, Iterable, Iterator, List, Mapping,
+                    Optional, Sequence, Tuple)
 
 import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 if __package__ in (None, ""):  # run as a file by spark-submit
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -236,52 +238,220 @@ def _hidden(rel: str) -> bool:
     return any(part.startswith((".", "_")) for part in rel.split("/"))
 
 
+def _dir_prefix(root: str) -> str:
+    """@root with one trailing '/', as the native engine joins a root and
+    a relative path (etl_join_path): "/" stays "/"."""
+    shown = root.rstrip("/") or "/"
+    return shown if shown.endswith("/") else shown + "/"
+
+
 def parse_files(kind: int, root_uri: str,
                 display_root: str) -> Callable[[Iterator[pa.RecordBatch]],
                                                Iterator[pa.RecordBatch]]:
-    """The mapInArrow function: (path, content) rows in, the C reader's
-    record batches out. `source` is display_root + '/' + the path relative
-    to the root, as the native engine names files in _quarantine/."""
+    """The mapInArrow function of binaryFile's rows: (path, content) in,
+    the C reader's record batches out. `source` is display_root + '/' +
+    the path relative to the root, as the native engine names files in
+    _quarantine/."""
     prefix = root_uri + "/"
-    shown = display_root.rstrip("/") or "/"
-    shown = shown if shown.endswith("/") else shown + "/"
+    shown = _dir_prefix(display_root)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from sparkify_spark import _native as native  # on the executor
-        pending: list[pa.RecordBatch] = []
-        n_pending = 0
-        for batch in batches:
-            paths = batch.column(0)
-            contents = batch.column(1)
-            for i in range(batch.num_rows):
-                path = str(paths[i].as_py())
-                rel = path[len(prefix):] if path.startswith(prefix) else path
-                if _hidden(rel):
-                    continue
-                buf = contents[i].as_buffer()
-                data = buf if buf is not None else b""
-                for rb in native.read_records(kind, data, shown + rel):
-                    # Small files (one song each) would make one tiny
-                    # batch each: gather them, a batch costs ~1 ms.
-                    pending.append(rb)
-                    n_pending += rb.num_rows
-                    if n_pending >= MIN_BATCH_ROWS:
-                        yield _concat(pending)
-                        pending, n_pending = [], 0
-        if pending:
-            yield _concat(pending)
+
+        def readers() -> Iterator[pa.RecordBatchReader]:
+            for batch in batches:
+                paths = batch.column(0)
+                contents = batch.column(1)
+                for i in range(batch.num_rows):
+                    path = str(paths[i].as_py())
+                    rel = path[len(prefix):] if path.startswith(prefix) \
+                        else path
+                    if _hidden(rel):
+                        continue
+                    buf = contents[i].as_buffer()
+                    data = buf if buf is not None else b""
+                    yield native.read_records(kind, data, shown + rel)
+        return _gather(readers())
     return run
+
+
+def read_files(kind: int, path: str, display_root: str,
+               parts: Sequence[Sequence[FileEntry]]
+               ) -> Callable[[Iterator[pa.RecordBatch]],
+                             Iterator[pa.RecordBatch]]:
+    """The mapInArrow function of local inputs: partition indexes into
+    @parts in (part_ids), the C reader's record batches out. C opens
+    @path + '/' + rel itself (lake_arrow_read_file), so the bytes never
+    pass through the JVM; `source` is display_root + '/' + rel, exactly as
+    parse_files names it, with invalid UTF-8 as U+FFFD (one per maximal
+    subpart, as the native engine's _quarantine/ writes it and as an Arrow
+    utf8 column must be). The file names travel in this function, one
+    NUL-joined blob per partition (a name holds no NUL), so that a task
+    copies the others' names but builds objects only for its own: PySpark
+    broadcasts a function over 1 MB."""
+    base = os.fsencode(_dir_prefix(path))
+    shown = os.fsencode(_dir_prefix(display_root))
+    blobs = [b"\0".join(rel for rel, _ in p) for p in parts]
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from sparkify_spark import _native as native  # on the executor
+
+        def readers() -> Iterator[pa.RecordBatchReader]:
+            for batch in batches:
+                for i in batch.column(0).to_pylist():
+                    for rel in blobs[i].split(b"\0"):
+                        yield native.read_file(
+                            kind, base + rel,
+                            (shown + rel).decode("utf-8", "replace"))
+        return _gather(readers())
+    return run
+
+
+def _gather(readers: Iterable[pa.RecordBatchReader]
+            ) -> Iterator[pa.RecordBatch]:
+    """The readers' batches, gathered up to MIN_BATCH_ROWS rows: small
+    files (one song each) would make one tiny batch each, and a batch
+    costs ~1 ms."""
+    pending: list[pa.RecordBatch] = []
+    n_pending = 0
+    for reader in readers:
+        for rb in reader:
+            pending.append(rb)
+            n_pending += rb.num_rows
+            if n_pending >= MIN_BATCH_ROWS:
+                yield _concat(pending)
+                pending, n_pending = [], 0
+    if pending:
+        yield _concat(pending)
 
 
 def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     return batches[0] if len(batches) == 1 else pa.concat_batches(batches)
 
 
+LOCAL_INPUTS_CONF = "spark.sparkify.localInputs"
+
+FileEntry = Tuple[bytes, int]  # (path relative to the root, size on disk)
+
+
+def _remote(path: str) -> bool:
+    """@path has a scheme other than file: (s3a://, hdfs://): Hadoop's."""
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path)) and \
+        not path.startswith("file:")
+
+
+def _conf_true(spark: SparkSession, key: str) -> bool:
+    return spark.conf.get(key, "false").strip().lower() == "true"
+
+
+def _tasks_see_driver_disk(master: str, opt_in: bool) -> bool:
+    """Whether the tasks see the driver's local paths: a local[...] master
+    (one process), or the user says so (@opt_in)."""
+    return master == "local" or master.startswith("local[") or opt_in
+
+
+def local_input_path(uri: str, master: str, opt_in: bool) -> Optional[str]:
+    """The local path of the input root @uri (qualified: file:/...,
+    s3a://...) when the driver lists it with liblake and the tasks open its
+    files by path (read_local), else None (binaryFile). Only a file: root
+    on a local[...] master, where driver and tasks share the disk, or with
+    @opt_in (spark.sparkify.localInputs=true: the roots are at the same
+    path on the driver and on every executor, e.g. a shared mount or
+    workers on the driver's host). s3a://, hdfs:// and file://host/ are
+    for Hadoop to read: liblake cannot, so binaryFile lists them and ships
+    the bytes. A separate opt-in from taskWrite: a lake on a shared mount
+    says nothing about where the inputs are."""
+    path = taskwrite.local_path(uri)
+    if path is None or not _tasks_see_driver_disk(master, opt_in):
+        return None
+    return path
+
+
+def local_inputs(spark: SparkSession, root: str) -> Optional[str]:
+    """local_input_path for @root in @spark's settings: the path the
+    driver lists and the tasks open, or None. A plain path is qualified
+    first (on YARN/EMR it means HDFS, not the local disk); when it is
+    local it is used as given, made absolute, as the native engine opens
+    it (Hadoop would normalise "..")."""
+    if _remote(root):
+        return None  # s3a://, hdfs://: no need to ask Hadoop
+    path = local_input_path(qualified(spark, root), spark.sparkContext.master,
+                            _conf_true(spark, LOCAL_INPUTS_CONF))
+    if path is None or root.startswith("file:"):
+        return path
+    return os.path.join(os.getcwd(), root)  # an absolute root stays
+
+
+def pack_files(files: Sequence[FileEntry], n_cores: int, open_cost: int,
+               max_bytes: int) -> List[List[FileEntry]]:
+    """@files in partitions as Spark packs a file source's files
+    (FilePartition.getFilePartitions, which binaryFile used here): every
+    file costs its size plus @open_cost; the split size is the total
+    cost over @n_cores, kept between @open_cost and @max_bytes; biggest
+    files first, a partition closes when the next file would overflow
+    it. Deterministic (ties by path): a rerun makes the same tasks."""
+    total = sum(size + open_cost for _, size in files)
+    split = min(max_bytes, max(open_cost, total // max(n_cores, 1)))
+    parts: List[List[FileEntry]] = []
+    cur: List[FileEntry] = []
+    cur_bytes = 0
+    for f in sorted(files, key=lambda f: (-f[1], f[0])):
+        if cur and cur_bytes + f[1] > split:
+            parts.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append(f)
+        cur_bytes += f[1] + open_cost
+    if cur:
+        parts.append(cur)
+    return parts
+
+
+def read_local(spark: SparkSession, path: str, display_root: str,
+               kind: int, schema: StructType) -> DataFrame:
+    """Parsed rows of the local root @path: liblake lists it on the driver
+    (_native.list_files, the native engine's own lister: no second copy
+    of SPEC's rules in Python, none of Hadoop's serial listing), the list
+    is packed into partitions (pack_files, with the session's
+    spark.sql.files.* sizes) and each task reads its partition's files
+    in C (read_files). A missing root is a LakeError naming it."""
+    files = _native.list_files(path)
+    sql_conf = spark._jsparkSession.sessionState().conf()  # type: ignore
+    parts = pack_files(files, spark.sparkContext.defaultParallelism,
+                       int(sql_conf.filesOpenCostInBytes()),
+                       int(sql_conf.filesMaxPartitionBytes()))
+    return part_ids(spark, len(parts)).mapInArrow(
+        read_files(kind, path, display_root, parts), schema)
+
+
+def part_ids(spark: SparkSession, n: int) -> DataFrame:
+    """Rows 0 .. @n-1, row i alone in partition i (no row when @n is 0).
+    Not a DataFrame of file rows: one made from a Python
+    list (createDataFrame over parallelize) adds a PythonRDD stage that
+    cost ~1.4 s in a fresh JVM, as much as the listing saves on 1,000
+    files (docs/SPARK.md, "native listing")."""
+    return spark.range(0, n, 1, max(n, 1))
+
+
+def input_mode(spark: SparkSession, root: str) -> str:
+    """How read_parsed reads @root: "native" (liblake lists, C reads the
+    paths) or "binaryFile" (Hadoop lists and reads, C parses bytes)."""
+    return "binaryFile" if local_inputs(spark, root) is None else "native"
+
+
 def read_parsed(spark: SparkSession, root: str, kind: int) -> DataFrame:
     """Parsed rows (records and rejects) of every input file below
-    @root, by the C reader inside the executors."""
+    @root, by the C reader inside the executors. Local roots
+    (local_inputs) are listed by liblake and read by path (read_local):
+    Hadoop's local listing is serial (~5 s for 15,000 files) and
+    binaryFile copies every file JVM -> Python. Remote stores (s3a://,
+    HDFS) and local paths the executors may not see go through
+    binaryFile, which lists and reads with Hadoop's file systems; the
+    '.'/'_' rule is then applied to its paths (_hidden)."""
     schema = transforms.SONG_ROWS if kind == _native.SONGS \
         else transforms.EVENT_ROWS
+    local = local_inputs(spark, root)
+    if local is not None:
+        return read_local(spark, local, root, kind, schema)
     files = (spark.read.format("binaryFile")
              .option("recursiveFileLookup", "true")
              .option("pathGlobFilter", INPUT_GLOB)
@@ -321,22 +491,18 @@ def task_write_path(uri: str, master: str, opt_in: bool,
     path = taskwrite.local_path(uri)
     if path is None or speculation:
         return None
-    if master == "local" or master.startswith("local[") or opt_in:
-        return path
-    return None
+    return path if _tasks_see_driver_disk(master, opt_in) else None
 
 
 def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
     """task_write_path for @lake in @spark's settings. A plain path is
     qualified first: on YARN/EMR it means HDFS, not the local disk."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", lake) and \
-            not lake.startswith("file:"):
+    if _remote(lake):
         return None  # s3a://, hdfs://: no need to ask Hadoop
-    conf = spark.conf
     return task_write_path(
         qualified(spark, lake), spark.sparkContext.master,
-        conf.get(TASK_WRITE_CONF, "false").strip().lower() == "true",
-        conf.get("spark.speculation", "false").strip().lower() == "true")
+        _conf_true(spark, TASK_WRITE_CONF),
+        _conf_true(spark, "spark.speculation"))
 
 
 def run(spark: SparkSession, song_root: str, log_root: str,
@@ -349,10 +515,12 @@ def run(spark: SparkSession, song_root: str, log_root: str,
     for k in RUNTIME_CONF:
         spark.conf.set(k, BASE_CONF[k])
     ship_code(spark)
+    t = time.perf_counter()
     song_rows = read_parsed(spark, song_root, _native.SONGS) \
         .persist(StorageLevel.MEMORY_AND_DISK)
     event_rows = read_parsed(spark, log_root, _native.EVENTS) \
         .persist(StorageLevel.MEMORY_AND_DISK)
+    timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, event_rows)
     plays = tables["songplays"].persist(StorageLevel.MEMORY_AND_DISK)
     tables["songplays"] = transforms.songplays_columns(plays)

@@ -249,6 +249,40 @@ void lake_file_list_free(lake_file_list *list)
     list->total_bytes = 0;
 }
 
+lake_status lake_list_input_files(const char *root,
+                                  const lake_allocator *alloc,
+                                  lake_list_fn fn,
+                                  void *ctx,
+                                  lake_error *err)
+{
+    if (!root || !fn)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "ingest: list files: NULL %s",
+                              !root ? "root" : "callback");
+    lake_file_list l;
+    LAKE_TRY(lake_list_files(root, alloc, &l, err));
+    lake_status rc = LAKE_OK;
+    for (size_t i = 0; i < l.n_files && rc == LAKE_OK; i++) {
+        /* The callback always gets an error to fill, even when the
+         * caller passed none. */
+        lake_error cb_err;
+        lake_error_clear(&cb_err);
+        rc = fn(ctx, l.files[i].rel_path, l.files[i].size_bytes, &cb_err);
+        if (rc == LAKE_OK)
+            continue;
+        if (cb_err.message[0] == '\0')
+            lake_error_set(&cb_err, rc,
+                           "ingest: list files: %s: stopped by the "
+                           "callback at %s",
+                           root, l.files[i].rel_path);
+        cb_err.code = rc;
+        if (err)
+            *err = cb_err;
+    }
+    lake_file_list_free(&l);
+    return rc;
+}
+
 /* ---- reading ---- */
 
 /* Make room for @p need bytes plus the padding. */

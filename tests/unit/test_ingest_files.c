@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_ingest_files.c - finding input files (order, skipping rules,
  * extensions, symlinks, errors) and reading them (gzip, padding, limits,
- * errors), with OOM sweeps for both. */
+ * errors), with OOM sweeps for both; the public lake_list_input_files()
+ * (the same listing through a callback, callback aborts, NULL args). */
 #include "fmacros.h"
 
 #include <setjmp.h>
@@ -510,6 +511,196 @@ static void test_ingest_files__read_oom_sweep(void **state)
     }
 }
 
+/* ---- lake_list_input_files(), the public listing by callback ---- */
+
+/* What the callback saw: "path size\n" per file, and when to stop. */
+typedef struct seen {
+    char text[4096];
+    size_t len;
+    int calls;
+    int stop_at;          /* 1-based call that returns stop_rc; 0: never */
+    lake_status stop_rc;
+    const char *stop_msg; /* NULL: leave err untouched */
+} seen;
+
+static lake_status on_file(void *ctx,
+                           const char *rel_path,
+                           int64_t size_bytes,
+                           lake_error *err)
+{
+    seen *s = ctx;
+    assert_non_null(err); /* always an error to fill */
+    s->calls++;
+    s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len,
+                               "%s %lld\n", rel_path,
+                               (long long)size_bytes);
+    if (s->calls == s->stop_at) {
+        if (s->stop_msg)
+            return lake_error_set(err, s->stop_rc, "%s", s->stop_msg);
+        return s->stop_rc;
+    }
+    return LAKE_OK;
+}
+
+static void test_ingest_files__public_list(void **state)
+{
+    (void)state;
+    mkdir_p("p1/a/b");
+    mkdir_p("p1/_skip");
+    mkdir_p("p1/.hid");
+    write_text("p1/z.json.gz", "xyz");
+    write_text("p1/a/b/c.jsonl", "{}");
+    write_text("p1/a.json", "{\"a\":1}");
+    write_text("p1/_skip/s.json", "{}");
+    write_text("p1/.hid/h.json", "{}");
+    write_text("p1/a/.h.json", "{}");
+    write_text("p1/a/notes.txt", "{}");
+    char target[512], link[512], root[512];
+    path_of(target, sizeof(target), "p1/a/b");
+    path_of(link, sizeof(link), "p1/blink");
+    assert_int_equal(symlink(target, link), 0);
+    path_of(root, sizeof(root), "p1");
+    seen s = {0};
+    lake_error err;
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &s, &err),
+                     LAKE_OK);
+    assert_string_equal(s.text, "a.json 7\n"
+                                "a/b/c.jsonl 2\n"
+                                "blink/c.jsonl 2\n"
+                                "z.json.gz 3\n");
+    /* The same files, in the same order, as the internal listing. */
+    lake_file_list l;
+    assert_int_equal(lake_list_files(root, NULL, &l, &err), LAKE_OK);
+    assert_int_equal(l.n_files, (size_t)s.calls);
+    lake_file_list_free(&l);
+    /* err may be NULL; an empty folder is no call and LAKE_OK. */
+    mkdir_p("p1e/sub");
+    path_of(root, sizeof(root), "p1e");
+    seen e = {0};
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &e, NULL),
+                     LAKE_OK);
+    assert_int_equal(e.calls, 0);
+}
+
+static void test_ingest_files__public_list_errors(void **state)
+{
+    (void)state;
+    char root[512];
+    seen s = {0};
+    lake_error err;
+    assert_int_equal(lake_list_input_files(NULL, NULL, on_file, &s, &err),
+                     LAKE_EINVAL);
+    assert_string_equal(err.message, "ingest: list files: NULL root");
+    path_of(root, sizeof(root), "");
+    assert_int_equal(lake_list_input_files(root, NULL, NULL, &s, &err),
+                     LAKE_EINVAL);
+    assert_string_equal(err.message, "ingest: list files: NULL callback");
+    assert_int_equal(lake_list_input_files(NULL, NULL, NULL, NULL, NULL),
+                     LAKE_EINVAL);
+
+    path_of(root, sizeof(root), "no/such/root");
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &s, &err),
+                     LAKE_EIO);
+    assert_int_equal(err.code, LAKE_EIO);
+    assert_non_null(strstr(err.message, "ingest: list files: "));
+    assert_non_null(strstr(err.message, "no/such/root"));
+    assert_non_null(strstr(err.message, "No such file"));
+
+    write_text("p2-file.json", "{}");
+    path_of(root, sizeof(root), "p2-file.json");
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &s, &err),
+                     LAKE_EINVAL);
+    assert_non_null(strstr(err.message, "not a folder"));
+    assert_int_equal(s.calls, 0); /* a failed walk calls nobody */
+
+    /* Too deep: no call either, even for the files found before. */
+    char rel[2048] = "p2deep";
+    size_t n = strlen(rel);
+    write_text("p2deep.json", "{}");
+    for (int i = 0; i < 300; i++) {
+        memcpy(rel + n, "/d", 3);
+        n += 2;
+    }
+    mkdir_p(rel);
+    mkdir_p("p2deep/a");
+    write_text("p2deep/a/first.json", "{}");
+    path_of(root, sizeof(root), "p2deep");
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &s, &err),
+                     LAKE_ETOOBIG);
+    assert_int_equal(s.calls, 0);
+}
+
+static void test_ingest_files__public_list_callback_stops(void **state)
+{
+    (void)state;
+    mkdir_p("p3");
+    write_text("p3/a.json", "{}");
+    write_text("p3/b.json", "{}");
+    write_text("p3/c.json", "{}");
+    char root[512];
+    path_of(root, sizeof(root), "p3");
+    lake_error err;
+    /* A status with the callback's message: returned as it is, and the
+     * files after the one it stopped at are not handed out. */
+    seen s = {.stop_at = 2, .stop_rc = LAKE_EREMOTE,
+              .stop_msg = "test: full: no room"};
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &s, &err),
+                     LAKE_EREMOTE);
+    assert_int_equal(s.calls, 2);
+    assert_string_equal(s.text, "a.json 2\nb.json 2\n");
+    assert_int_equal(err.code, LAKE_EREMOTE);
+    assert_string_equal(err.message, "test: full: no room");
+    /* A bare status: a message naming the root and the file. */
+    seen b = {.stop_at = 1, .stop_rc = LAKE_ENOMEM};
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &b, &err),
+                     LAKE_ENOMEM);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(err.code, LAKE_ENOMEM);
+    assert_non_null(strstr(err.message, "ingest: list files: "));
+    assert_non_null(strstr(err.message, "stopped by the callback at a.json"));
+    assert_non_null(strstr(err.message, "p3"));
+    /* The callback's code wins over the one it wrote into err. */
+    seen w = {.stop_at = 3, .stop_rc = LAKE_EINVAL, .stop_msg = "x: y: z"};
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &w, &err),
+                     LAKE_EINVAL);
+    assert_int_equal(err.code, LAKE_EINVAL);
+    /* No err from the caller: the status alone. */
+    seen q = {.stop_at = 1, .stop_rc = LAKE_EIO, .stop_msg = "q: r: s"};
+    assert_int_equal(lake_list_input_files(root, NULL, on_file, &q, NULL),
+                     LAKE_EIO);
+    assert_int_equal(q.calls, 1);
+}
+
+static void test_ingest_files__public_list_oom_sweep(void **state)
+{
+    (void)state;
+    mkdir_p("p4/a");
+    for (int i = 0; i < 70; i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "p4/a/f%02d.json", i);
+        write_text(rel, "{}");
+    }
+    char root[512];
+    path_of(root, sizeof(root), "p4");
+    for (int64_t n = 0;; n++) {
+        lake_failing_alloc fa;
+        lake_failing_alloc_init(&fa, n);
+        seen s = {0};
+        lake_error err;
+        const lake_status rc =
+            lake_list_input_files(root, &fa.base, on_file, &s, &err);
+        assert_int_equal(fa.n_live, 0);
+        if (rc == LAKE_OK) {
+            assert_int_equal(s.calls, 70);
+            assert_true(n > 70);
+            break;
+        }
+        assert_int_equal(rc, LAKE_ENOMEM);
+        assert_int_equal(err.code, LAKE_ENOMEM);
+        assert_int_equal(s.calls, 0);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -537,6 +728,10 @@ int main(void)
         cmocka_unit_test(test_ingest_files__bytes_in_memory),
         cmocka_unit_test(test_ingest_files__read_io_error),
         cmocka_unit_test(test_ingest_files__read_oom_sweep),
+        cmocka_unit_test(test_ingest_files__public_list),
+        cmocka_unit_test(test_ingest_files__public_list_errors),
+        cmocka_unit_test(test_ingest_files__public_list_callback_stops),
+        cmocka_unit_test(test_ingest_files__public_list_oom_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
