@@ -571,7 +571,8 @@ typedef struct lake_arrow_opts {
  *
  * Every row is either a record or a rejected record. Columns, all
  * nullable, in this order:
- * - both kinds start with `source` (utf8, @p source on every row) and
+ * - both kinds start with `source` (utf8, @p source on every row, each
+ *   maximal invalid UTF-8 subpart of a file name replaced by U+FFFD) and
  *   `rec` (int64, 0-based index of the record or reject within the file:
  *   with `source`, the input-order key) and end with `line` (int64),
  *   `reason` (utf8) and `raw` (utf8, invalid UTF-8 replaced by U+FFFD as

@@ -612,7 +612,7 @@ typedef struct stream_priv {
     const lake_allocator *alloc;
     lake_arrow_kind kind;
     lake_file_data input; /* padded copy of the file's bytes */
-    char *source;
+    char *source;      /* valid UTF-8, NUL-terminated */
     size_t source_len;
     lake_record_reader *reader;
     int64_t batch_rows;
@@ -753,12 +753,20 @@ static lake_status stream_new(lake_arrow_kind kind,
     p->batch_rows = opts && opts->batch_rows ? opts->batch_rows
                                              : LAKE_ARROW_BATCH_ROWS;
     bb_init(&p->bb, alloc, kind);
-    p->source_len = strlen(source);
-    p->source = lake_strndup(alloc, source, p->source_len);
-    if (!p->source) {
+    /* The `source` column is utf8: a file name that is not valid UTF-8
+     * gets U+FFFD for each maximal invalid subpart, as the native
+     * engine's _quarantine/ writes it (".gz" at the end is kept). */
+    lake_buf name;
+    lake_buf_init(&name, alloc, 0);
+    if (lake_buf_append_utf8_repaired(&name, source, strlen(source)) !=
+            LAKE_OK ||
+        lake_buf_append_byte(&name, '\0') != LAKE_OK) {
+        lake_buf_reset(&name);
         lake_free(alloc, p);
         return lake_error_oom(err, "arrow");
     }
+    p->source_len = name.len - 1;
+    p->source = lake_buf_take(&name, NULL, NULL);
     *out = p;
     return LAKE_OK;
 }

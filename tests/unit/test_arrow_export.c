@@ -160,6 +160,37 @@ static void test_arrow__schema(void **state)
     assert_string_equal(lake_arrow_column_name(LAKE_ARROW_SONGS, 13), "raw");
 }
 
+/* A source name that is not UTF-8 (a file name is bytes) reaches the
+ * utf8 `source` column repaired, one U+FFFD per maximal invalid subpart,
+ * as the native engine's _quarantine/ writes it; ".gz" still counts. */
+static void test_arrow__source_not_utf8(void **state)
+{
+    (void)state;
+    struct ArrowArrayStream s = open_text(
+        LAKE_ARROW_SONGS, "{\"song_id\": \"S1\", \"title\": \"t\", "
+                          "\"artist_id\": \"A\", \"artist_name\": \"n\", "
+                          "\"duration\": 1}\n{bad\n",
+        "in/x\xFF\xC3y\xE2\x82.json", NULL);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.length, 2);
+    const char *want = "in/x\xEF\xBF\xBD\xEF\xBF\xBDy\xEF\xBF\xBD.json";
+    assert_str(&a, 0, 0, want);
+    assert_str(&a, 0, 1, want); /* the reject row too */
+    a.release(&a);
+    s.release(&s);
+
+    /* a .gz name after an invalid byte is still gunzipped: a bad gzip
+     * stream fails as gzip, naming the repaired source */
+    struct ArrowArrayStream g;
+    lake_error err;
+    assert_int_not_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, "nope", 4,
+                                                 "b\xFF.json.gz", NULL, &g,
+                                                 &err),
+                         LAKE_OK);
+    assert_non_null(strstr(err.message, "b\xEF\xBF\xBD.json.gz"));
+}
+
 static void test_arrow__songs_and_rejects(void **state)
 {
     (void)state;
@@ -519,6 +550,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arrow__schema),
         cmocka_unit_test(test_arrow__songs_and_rejects),
+        cmocka_unit_test(test_arrow__source_not_utf8),
         cmocka_unit_test(test_arrow__events),
         cmocka_unit_test(test_arrow__batches_and_moved_children),
         cmocka_unit_test(test_arrow__gzip),
