@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The only ctypes module: loads liblake once per process, lists a local
+"""The only ctypes module over liblake (taskwrite.py calls libc's
+renameat2 and syncfs): loads liblake once per process, lists a local
 root's input files, turns one input file into Arrow record batches through
 the Arrow C Stream Interface and names partition folders, all as the
 native engine does.
