@@ -452,7 +452,8 @@ LAKE_API void lake_pq_writer_free(lake_pq_writer *w);
  * rules are ours: NUL is %00; "." and ".." are %2E and %2E%2E; the text
  * __HIVE_DEFAULT_PARTITION__ itself is %5F_HIVE_DEFAULT_PARTITION__ (it
  * must not read back as NULL); an escaped value over 200 bytes is cut at a
- * UTF-8 boundary and ends with "~" and 16 lowercase hex digits of the
+ * UTF-8 boundary (in invalid UTF-8, at the latest after 3 continuation
+ * bytes in a row) and ends with "~" and 16 lowercase hex digits of the
  * SHA-256 of the raw value. A name never holds '/' or NUL and never
  * exceeds LAKE_HIVE_PARTITION_NAME_MAX bytes, so an @p out_cap of 256
  * always suffices. Never allocates; thread-safe.

@@ -131,7 +131,7 @@ def read_records(kind: int, data: Bytes, source: str,
     stream, err = _Stream(), _Error()
     opts = _opts(batch_rows)
     rc = _lib().lake_arrow_read_records(
-        kind, addr, size, source.encode(), ctypes.byref(opts),
+        kind, addr, size, os.fsencode(source), ctypes.byref(opts),
         ctypes.byref(stream), ctypes.byref(err))
     del keep  # the C side copied the bytes
     if rc != 0:
@@ -188,10 +188,12 @@ def list_files(root: Union[str, bytes]) -> List[Tuple[bytes, int]]:
 # month folders repeat in every task, an artist's in each of its years.
 @functools.lru_cache(maxsize=4096, typed=True)  # typed: 1, True, "1" differ
 def partition_name(column: str, value: object) -> str:
-    """The folder `column=value` as the native engine and Spark name it
-    (lake_hive_partition_name in lake.h): None and "" are
-    __HIVE_DEFAULT_PARTITION__; a value that is not a str is named by
-    str(value); text is UTF-8, surrogateescape both ways."""
+    """The folder `column=value` as the native engine names it
+    (lake_hive_partition_name in lake.h), which is Spark's name for str
+    and int values: None and "" are __HIVE_DEFAULT_PARTITION__; any other
+    value is named by str(value) (a bool gives "True" where Spark writes
+    "true"; the tables' partition columns are ints and strings); text is
+    UTF-8, surrogateescape both ways."""
     col = column.encode("utf-8", "surrogateescape")
     if b"\0" in col:  # C would stop there
         raise ValueError(f"partition column with NUL: {column!r}")
