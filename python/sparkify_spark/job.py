@@ -331,6 +331,16 @@ def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
 
 LOCAL_INPUTS_CONF = "spark.sparkify.localInputs"
 
+# Local logs of at least this many bytes are not cached: each of their
+# three readers (songplays, users, quarantine) parses them again in C from
+# the page cache. On 1.07 GB of logs (L1) building Spark's columnar cache
+# of the 27-column parsed rows was most of the executors' time: 94-99 s a
+# run without the cache against 122-124 s with it. Small logs are cached:
+# on D1 (4 MB) the extra stages of re-reading cost more (29.5 s median
+# without, 26.4 s with). Remote logs are always cached (one fetch). The
+# bound lies between those two measured sizes; it is not tuned.
+REPARSE_MIN_BYTES = 256 << 20
+
 FileEntry = Tuple[bytes, int]  # (path relative to the root, size on disk)
 
 
@@ -407,20 +417,22 @@ def pack_files(files: Sequence[FileEntry], n_cores: int, open_cost: int,
 
 
 def read_local(spark: SparkSession, path: str, display_root: str,
-               kind: int, schema: StructType) -> DataFrame:
+               kind: int, schema: StructType) -> Tuple[DataFrame, int]:
     """Parsed rows of the local root @path: liblake lists it on the driver
     (_native.list_files, the native engine's own lister: no second copy
     of SPEC's rules in Python, none of Hadoop's serial listing), the list
     is packed into partitions (pack_files, with the session's
     spark.sql.files.* sizes) and each task reads its partition's files
-    in C (read_files). A missing root is a LakeError naming it."""
+    in C (read_files). Also returns the files' bytes on disk. A missing
+    root is a LakeError naming it."""
     files = _native.list_files(path)
     sql_conf = spark._jsparkSession.sessionState().conf()  # type: ignore
     parts = pack_files(files, spark.sparkContext.defaultParallelism,
                        int(sql_conf.filesOpenCostInBytes()),
                        int(sql_conf.filesMaxPartitionBytes()))
-    return part_ids(spark, len(parts)).mapInArrow(
-        read_files(kind, path, display_root, parts), schema)
+    return (part_ids(spark, len(parts)).mapInArrow(
+        read_files(kind, path, display_root, parts), schema),
+        sum(size for _, size in files))
 
 
 def part_ids(spark: SparkSession, n: int) -> DataFrame:
@@ -438,7 +450,8 @@ def input_mode(spark: SparkSession, root: str) -> str:
     return "binaryFile" if local_inputs(spark, root) is None else "native"
 
 
-def read_parsed(spark: SparkSession, root: str, kind: int) -> DataFrame:
+def read_parsed(spark: SparkSession, root: str,
+                kind: int) -> Tuple[DataFrame, Optional[int]]:
     """Parsed rows (records and rejects) of every input file below
     @root, by the C reader inside the executors. Local roots
     (local_inputs) are listed by liblake and read by path (read_local):
@@ -446,7 +459,8 @@ def read_parsed(spark: SparkSession, root: str, kind: int) -> DataFrame:
     binaryFile copies every file JVM -> Python. Remote stores (s3a://,
     HDFS) and local paths the executors may not see go through
     binaryFile, which lists and reads with Hadoop's file systems; the
-    '.'/'_' rule is then applied to its paths (_hidden)."""
+    '.'/'_' rule is then applied to its paths (_hidden). Also returns
+    the local inputs' bytes on disk (None through binaryFile)."""
     schema = transforms.SONG_ROWS if kind == _native.SONGS \
         else transforms.EVENT_ROWS
     local = local_inputs(spark, root)
@@ -458,7 +472,7 @@ def read_parsed(spark: SparkSession, root: str, kind: int) -> DataFrame:
              .load(root)
              .select("path", "content"))
     fn = parse_files(kind, qualified(spark, root), root)
-    return files.mapInArrow(fn, schema)
+    return files.mapInArrow(fn, schema), None
 
 
 def write_table(df: DataFrame, uri: str, partitions: Sequence[str]) -> None:
@@ -516,10 +530,11 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         spark.conf.set(k, BASE_CONF[k])
     ship_code(spark)
     t = time.perf_counter()
-    song_rows = read_parsed(spark, song_root, _native.SONGS) \
+    song_rows = read_parsed(spark, song_root, _native.SONGS)[0] \
         .persist(StorageLevel.MEMORY_AND_DISK)
-    event_rows = read_parsed(spark, log_root, _native.EVENTS) \
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    event_rows, log_bytes = read_parsed(spark, log_root, _native.EVENTS)
+    if log_bytes is None or log_bytes < REPARSE_MIN_BYTES:
+        event_rows = event_rows.persist(StorageLevel.MEMORY_AND_DISK)
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, event_rows)
     plays = tables["songplays"].persist(StorageLevel.MEMORY_AND_DISK)

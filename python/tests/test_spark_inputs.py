@@ -228,3 +228,29 @@ def test_one_task_per_pack(spark: object) -> None:
         [[0], [1], [2], [3], [4]]
     empty: Any = job.part_ids(spark, 0)  # type: ignore[arg-type]
     assert empty.count() == 0
+
+
+@pytest.mark.parametrize("min_bytes,caches", [(0, 2), (1 << 40, 3)])
+def test_logs_cached_only_when_small(spark: object, sparkify: Path,
+                                     tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch,
+                                     min_bytes: int, caches: int) -> None:
+    """Local logs of REPARSE_MIN_BYTES or more are not cached (each of
+    their readers parses them again in C); smaller ones are. Both give
+    the native engine's lake."""
+    make_tree(tmp_path / "in", links=False)
+    songs, logs = str(tmp_path / "in" / "song_data"), \
+        str(tmp_path / "in" / "log_data")
+    ss.native_etl(sparkify, songs, logs, tmp_path / "native")
+    monkeypatch.setattr(job, "REPARSE_MIN_BYTES", min_bytes)
+    persisted: List[int] = []
+    cls = type(spark.range(1))  # type: ignore  # pyspark 4: classic DataFrame
+    real = cls.persist
+
+    def persist(self: Any, *args: Any, **kw: Any) -> Any:
+        persisted.append(1)
+        return real(self, *args, **kw)
+    monkeypatch.setattr(cls, "persist", persist)
+    job.run(spark, songs, logs, str(tmp_path / "spark"))  # type: ignore
+    assert len(persisted) == caches  # songs, (logs), songplays
+    ss.assert_lakes_equal(tmp_path / "native", tmp_path / "spark")
