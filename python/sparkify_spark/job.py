@@ -444,12 +444,6 @@ def part_ids(spark: SparkSession, n: int) -> DataFrame:
     return spark.range(0, n, 1, max(n, 1))
 
 
-def input_mode(spark: SparkSession, root: str) -> str:
-    """How read_parsed reads @root: "native" (liblake lists, C reads the
-    paths) or "binaryFile" (Hadoop lists and reads, C parses bytes)."""
-    return "binaryFile" if local_inputs(spark, root) is None else "native"
-
-
 def read_parsed(spark: SparkSession, root: str,
                 kind: int) -> Tuple[DataFrame, Optional[int]]:
     """Parsed rows (records and rejects) of every input file below

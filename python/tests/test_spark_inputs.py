@@ -112,9 +112,8 @@ def test_which_roots_are_listed_natively(spark: object,
     assert job.local_inputs(s, "file:" + root) == root
     assert job.local_inputs(s, "rel/in") == os.path.join(os.getcwd(),
                                                          "rel/in")
-    assert job.input_mode(s, root) == "native"
-    assert job.input_mode(s, "s3a://bucket/in") == "binaryFile"
-    assert job.input_mode(s, "hdfs://nn:8020/in") == "binaryFile"
+    assert job.local_inputs(s, "s3a://bucket/in") is None  # binaryFile
+    assert job.local_inputs(s, "hdfs://nn:8020/in") is None
 
 
 def test_local_listing_equals_native(spark: object, sparkify: Path,
