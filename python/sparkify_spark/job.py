@@ -24,7 +24,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import (Callable, Dict, Iterable, Iterator, List, Mapping,
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping,
                     Optional, Sequence, Tuple)
 
 import pyarrow as pa
@@ -35,13 +35,17 @@ from pyspark.sql.types import StructType
 
 if __package__ in (None, ""):  # run as a file by spark-submit
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from sparkify_spark import _native, taskwrite, transforms  # noqa: E402
+    from sparkify_spark import (_native, taskside, taskwrite,  # noqa: E402
+                                transforms)
 else:
-    from . import _native, taskwrite, transforms
+    from . import _native, taskside, taskwrite, transforms
 
 PKG_DIR = Path(__file__).resolve().parent
 INPUT_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
 ZIP_NAME = "sparkify_spark.zip"
+MapFn = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+Post = Optional[Callable[[Iterable[pa.RecordBatch]],
+                         Iterator[pa.RecordBatch]]]
 MIN_BATCH_ROWS = 8192  # rows gathered before a batch goes to the JVM
 
 # Session settings every run needs (SPEC types, loopback, small shuffles).
@@ -245,9 +249,7 @@ def _dir_prefix(root: str) -> str:
     return shown if shown.endswith("/") else shown + "/"
 
 
-def parse_files(kind: int, root_uri: str,
-                display_root: str) -> Callable[[Iterator[pa.RecordBatch]],
-                                               Iterator[pa.RecordBatch]]:
+def parse_files(kind: int, root_uri: str, display_root: str) -> MapFn:
     """The mapInArrow function of binaryFile's rows: (path, content) in,
     the C reader's record batches out. `source` is display_root + '/' +
     the path relative to the root, as the native engine names files in
@@ -276,11 +278,11 @@ def parse_files(kind: int, root_uri: str,
 
 
 def read_files(kind: int, path: str, display_root: str,
-               parts: Sequence[Sequence[FileEntry]]
-               ) -> Callable[[Iterator[pa.RecordBatch]],
-                             Iterator[pa.RecordBatch]]:
+               parts: Sequence[Sequence[FileEntry]],
+               post: Post = None) -> MapFn:
     """The mapInArrow function of local inputs: partition indexes into
-    @parts in (part_ids), the C reader's record batches out. C opens
+    @parts in (part_ids), the C reader's record batches out, through
+    @post when given (a taskside function). C opens
     @path + '/' + rel itself (lake_arrow_read_file), so the bytes never
     pass through the JVM; `source` is display_root + '/' + rel, exactly as
     parse_files names it, with invalid UTF-8 as U+FFFD (one per maximal
@@ -303,7 +305,8 @@ def read_files(kind: int, path: str, display_root: str,
                         yield native.read_file(
                             kind, base + rel,
                             (shown + rel).decode("utf-8", "replace"))
-        return _gather(readers())
+        out = _gather(readers())
+        return post(out) if post is not None else out
     return run
 
 
@@ -416,23 +419,30 @@ def pack_files(files: Sequence[FileEntry], n_cores: int, open_cost: int,
     return parts
 
 
-def read_local(spark: SparkSession, path: str, display_root: str,
-               kind: int, schema: StructType) -> Tuple[DataFrame, int]:
-    """Parsed rows of the local root @path: liblake lists it on the driver
+class LocalInputs:
+    """A local root @path listed once by liblake on the driver
     (_native.list_files, the native engine's own lister: no second copy
-    of SPEC's rules in Python, none of Hadoop's serial listing), the list
-    is packed into partitions (pack_files, with the session's
-    spark.sql.files.* sizes) and each task reads its partition's files
-    in C (read_files). Also returns the files' bytes on disk. A missing
-    root is a LakeError naming it."""
-    files = _native.list_files(path)
-    sql_conf = spark._jsparkSession.sessionState().conf()  # type: ignore
-    parts = pack_files(files, spark.sparkContext.defaultParallelism,
-                       int(sql_conf.filesOpenCostInBytes()),
-                       int(sql_conf.filesMaxPartitionBytes()))
-    return (part_ids(spark, len(parts)).mapInArrow(
-        read_files(kind, path, display_root, parts), schema),
-        sum(size for _, size in files))
+    of SPEC's rules in Python, none of Hadoop's serial listing), packed
+    into partitions (pack_files, with the session's spark.sql.files.*
+    sizes); each read() is a DataFrame whose tasks read their
+    partition's files in C (read_files). A missing root is a LakeError
+    naming it."""
+
+    def __init__(self, spark: SparkSession, path: str,
+                 display_root: str) -> None:
+        self.spark, self.path, self.display_root = spark, path, display_root
+        files = _native.list_files(path)
+        sql_conf = spark._jsparkSession.sessionState().conf()  # type: ignore
+        self.parts = pack_files(files, spark.sparkContext.defaultParallelism,
+                                int(sql_conf.filesOpenCostInBytes()),
+                                int(sql_conf.filesMaxPartitionBytes()))
+        self.bytes = sum(size for _, size in files)  # on disk
+
+    def read(self, kind: int, schema: StructType,
+             post: Post = None) -> DataFrame:
+        return part_ids(self.spark, len(self.parts)).mapInArrow(
+            read_files(kind, self.path, self.display_root, self.parts,
+                       post), schema)
 
 
 def part_ids(spark: SparkSession, n: int) -> DataFrame:
@@ -445,21 +455,22 @@ def part_ids(spark: SparkSession, n: int) -> DataFrame:
 
 
 def read_parsed(spark: SparkSession, root: str,
-                kind: int) -> Tuple[DataFrame, Optional[int]]:
+                kind: int) -> Tuple[DataFrame, Optional[LocalInputs]]:
     """Parsed rows (records and rejects) of every input file below
     @root, by the C reader inside the executors. Local roots
-    (local_inputs) are listed by liblake and read by path (read_local):
-    Hadoop's local listing is serial (~5 s for 15,000 files) and
-    binaryFile copies every file JVM -> Python. Remote stores (s3a://,
-    HDFS) and local paths the executors may not see go through
-    binaryFile, which lists and reads with Hadoop's file systems; the
-    '.'/'_' rule is then applied to its paths (_hidden). Also returns
-    the local inputs' bytes on disk (None through binaryFile)."""
+    (local_inputs) are listed by liblake and read by path (LocalInputs,
+    also returned, for more readers of the same files): Hadoop's local
+    listing is serial (~5 s for 15,000 files) and binaryFile copies every
+    file JVM -> Python. Remote stores (s3a://, HDFS) and local paths the
+    executors may not see go through binaryFile, which lists and reads
+    with Hadoop's file systems; the '.'/'_' rule is then applied to its
+    paths (_hidden)."""
     schema = transforms.SONG_ROWS if kind == _native.SONGS \
         else transforms.EVENT_ROWS
     local = local_inputs(spark, root)
     if local is not None:
-        return read_local(spark, local, root, kind, schema)
+        inputs = LocalInputs(spark, local, root)
+        return inputs.read(kind, schema), inputs
     files = (spark.read.format("binaryFile")
              .option("recursiveFileLookup", "true")
              .option("pathGlobFilter", INPUT_GLOB)
@@ -513,6 +524,25 @@ def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
         _conf_true(spark, "spark.speculation"))
 
 
+def plays_rows(dim: Any) -> MapFn:
+    """The mapInArrow function of the plays (transforms.plays_by_month)
+    when Spark writes the tables: taskside.songplays against @dim (a
+    Broadcast of taskside.songs_dim), transforms.SONGPLAY_ROWS out."""
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from sparkify_spark import taskside as ts  # on the executor
+        for t in ts.songplays(batches, dim.value):
+            yield from t.to_batches()
+    return run
+
+
+def songs_dim(spark: SparkSession, last_songs: DataFrame) -> Any:
+    """The songs the plays are matched against, collected on the driver
+    and broadcast to the executors (what a broadcast join does): a
+    Broadcast of taskside.songs_dim."""
+    t = last_songs.select(*taskside.DIM_COLS).toArrow()
+    return spark.sparkContext.broadcast(taskside.songs_dim(t))
+
+
 def run(spark: SparkSession, song_root: str, log_root: str,
         lake: str) -> Dict[str, float]:
     """The whole ETL; returns seconds per step (with task-side writes the
@@ -524,34 +554,67 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         spark.conf.set(k, BASE_CONF[k])
     ship_code(spark)
     t = time.perf_counter()
+    persisted: List[DataFrame] = []
     song_rows = read_parsed(spark, song_root, _native.SONGS)[0] \
         .persist(StorageLevel.MEMORY_AND_DISK)
-    event_rows, log_bytes = read_parsed(spark, log_root, _native.EVENTS)
-    if log_bytes is None or log_bytes < REPARSE_MIN_BYTES:
+    persisted.append(song_rows)
+    event_rows, logs = read_parsed(spark, log_root, _native.EVENTS)
+    if logs is None or logs.bytes < REPARSE_MIN_BYTES:
         event_rows = event_rows.persist(StorageLevel.MEMORY_AND_DISK)
+        persisted.append(event_rows)
+        plays = transforms.plays(event_rows)
+        users_from = transforms.records(event_rows)
+        event_rejects = transforms.rejects(event_rows)
+    else:
+        # Three readers of the same files, each keeping in the task what
+        # its table needs (taskside.py).
+        plays = logs.read(_native.EVENTS, transforms.PLAY_ROWS,
+                          taskside.plays_only)
+        users_from = logs.read(_native.EVENTS, transforms.USER_ROWS,
+                               taskside.latest_per_user)
+        event_rejects = logs.read(_native.EVENTS, transforms.REJECT_ROWS,
+                                  taskside.rejects_only)
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
-    tables = transforms.star_schema(song_rows, event_rows)
-    plays = tables["songplays"].persist(StorageLevel.MEMORY_AND_DISK)
-    tables["songplays"] = transforms.songplays_columns(plays)
-    tables["time"] = transforms.time_table(plays)
+    tables = transforms.star_schema(song_rows, users_from, event_rejects)
+    by_month = transforms.plays_by_month(
+        plays, spark.sparkContext.defaultParallelism)
+    dims: List[Any] = []  # the broadcast songs, once made
+
+    def dim() -> Any:
+        dims.append(songs_dim(spark, tables["_last_songs"]))
+        return dims[-1]
+
     lake = lake.rstrip("/") or "/"
     local = task_writes(spark, lake)
     try:
         if local is not None:
+            def prepare(stage_dir: str, run_id: str
+                        ) -> Tuple[DataFrame, MapFn]:
+                # In the job's thread: the other tables start meanwhile.
+                return by_month, taskwrite.plays_writer(stage_dir, run_id,
+                                                        dim())
             # Biggest first: FIFO gives the first job the free cores.
-            order = ("songs", "songplays", "artists", "users", "time",
-                     "_quarantine")
-            taskwrite.write_tables(local, [
-                taskwrite.TableJob(n, tables[n],
-                                   transforms.PARTITIONS.get(n, []),
-                                   json=n == "_quarantine")
-                for n in order], timings)
+            jobs = [taskwrite.TableJob(
+                n, tables[n], transforms.PARTITIONS.get(n, []),
+                json=n == "_quarantine")
+                for n in ("songs", "artists", "users", "_quarantine")]
+            jobs.insert(1, taskwrite.TableJob(
+                "songplays", by_month, prepare=prepare,
+                outputs=("songplays", "time")))
+            taskwrite.write_tables(local, jobs, timings)
         else:
+            rows = by_month.mapInArrow(plays_rows(dim()),
+                                       transforms.SONGPLAY_ROWS) \
+                .persist(StorageLevel.MEMORY_AND_DISK)
+            persisted.append(rows)
+            tables["songplays"] = transforms.songplays_columns(rows)
+            tables["time"] = transforms.time_table(rows)
             spark_writes(tables, lake, timings)
     finally:
-        plays.unpersist()
-        song_rows.unpersist()
-        event_rows.unpersist()
+        for df in persisted:
+            df.unpersist()
+        for bc in dims:
+            bc.destroy()
     timings["total"] = time.perf_counter() - t0
     return timings
 

@@ -56,20 +56,23 @@ CANCEL_WAIT_S = 10.0  # longest wait for cancelled tasks before cleanup
 
 log = logging.getLogger("sparkify_spark.taskwrite")
 
-# One row per file a task wrote, plus one summary row per task (path
-# NULL, rows = the rows the task received). `attempt` is the task attempt
-# id (TaskContext.taskAttemptId(): unique in the application, unlike
-# attemptNumber(), which restarts at 0 when a stage is retried).
+# One row per file a task wrote, plus one summary row per task and table
+# (path NULL, rows = the rows the task had for the table). `attempt` is
+# the task attempt id (TaskContext.taskAttemptId(): unique in the
+# application, unlike attemptNumber(), which restarts at 0 when a stage
+# is retried).
 MANIFEST = StructType([
     StructField("path", StringType(), True),      # relative to the table
     StructField("rows", LongType(), False),
     StructField("bytes", LongType(), False),
     StructField("task", IntegerType(), False),
     StructField("attempt", LongType(), False),
+    StructField("table", StringType(), False),
 ])
 MANIFEST_ARROW = pa.schema([("path", pa.string()), ("rows", pa.int64()),
                             ("bytes", pa.int64()), ("task", pa.int32()),
-                            ("attempt", pa.int64())])
+                            ("attempt", pa.int64()), ("table", pa.string())])
+MapFn = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
 
 
 class PublishError(RuntimeError):
@@ -150,12 +153,13 @@ def _attempt() -> Tuple[int, int]:
 
 
 def _manifest(paths: List[Optional[str]], rows: List[int], sizes: List[int],
-              task: int, attempt: int) -> pa.RecordBatch:
+              task: int, attempt: int, table: str) -> pa.RecordBatch:
     k = len(paths)
     return pa.RecordBatch.from_arrays(
         [pa.array(paths, pa.string()), pa.array(rows, pa.int64()),
          pa.array(sizes, pa.int64()), pa.array([task] * k, pa.int32()),
-         pa.array([attempt] * k, pa.int64())], schema=MANIFEST_ARROW)
+         pa.array([attempt] * k, pa.int64()),
+         pa.array([table] * k, pa.string())], schema=MANIFEST_ARROW)
 
 
 def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
@@ -168,6 +172,7 @@ def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
     MANIFEST rows. @schema is the table's Arrow schema as Spark gives it."""
     parts = list(partitions)
     target = writable_schema(schema)
+    table = os.path.basename(stage_table)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
@@ -208,7 +213,7 @@ def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
         paths.append(None)  # the task's summary row
         rows.append(data.num_rows)
         sizes.append(0)
-        yield _manifest(paths, rows, sizes, task, attempt)
+        yield _manifest(paths, rows, sizes, task, attempt, table)
     return run
 
 
@@ -217,6 +222,8 @@ def json_writer(stage_table: str, run_id: str
                               Iterator[pa.RecordBatch]]:
     """The mapInArrow function of the quarantine: rows as JSON Lines, in
     the order they arrive (one sorted partition), one file per task."""
+    table = os.path.basename(stage_table)
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         task, attempt = _attempt()
         rel = f"part-{task:05d}-{run_id}-{attempt}.json"
@@ -244,7 +251,100 @@ def json_writer(stage_table: str, run_id: str
             paths.insert(0, rel)
             rows.insert(0, n)
             sizes.insert(0, os.stat(dest).st_size)
-        yield _manifest(paths, rows, sizes, task, attempt)
+        yield _manifest(paths, rows, sizes, task, attempt, table)
+    return run
+
+
+# The files of the two tables taskside.songplays makes: columns without
+# the partition columns (year, month), every one OPTIONAL (Spark's
+# writer's schema, as file_writer writes).
+_TS = pa.timestamp("us", tz="UTC")
+PLAY_FILES: Dict[str, pa.Schema] = {
+    "songplays": pa.schema([
+        ("songplay_id", pa.int64()), ("start_time", _TS),
+        ("user_id", pa.int64()), ("level", pa.string()),
+        ("song_id", pa.string()), ("artist_id", pa.string()),
+        ("session_id", pa.int64()), ("location", pa.string()),
+        ("user_agent", pa.string())]),
+    "time": pa.schema([
+        ("start_time", _TS), ("hour", pa.int32()), ("day", pa.int32()),
+        ("week", pa.int32()), ("weekday", pa.int32())]),
+}
+PLAY_PARTITIONS = ("year", "month")
+
+
+def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
+    """The mapInArrow function of the plays (transforms.plays_by_month:
+    partitioned by (year, month), sorted by ts): taskside.songplays
+    against @dim (a Broadcast of taskside.songs_dim), written as the
+    songplays and time tables below @stage_dir/<table>, one file per
+    (year, month) folder and task; yields MANIFEST rows of both tables.
+    The months arrive one after the other, so one file of each table is
+    open at a time."""
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+        from sparkify_spark import _native as native  # on the executor
+        from sparkify_spark import taskside
+        task, attempt = _attempt()
+        fname = f"part-{task:05d}-{run_id}-{attempt}.snappy.parquet"
+        made: Set[str] = set()
+        done: Dict[str, Tuple[List[Optional[str]], List[int], List[int]]] = {
+            t: ([], [], []) for t in PLAY_FILES}
+        # table -> (rel path, writer, rows written)
+        cur: Dict[str, Tuple[str, Any, int]] = {}
+        made_rows = {t: 0 for t in PLAY_FILES}  # rows the pass gave
+
+        def close(table: str) -> None:
+            rel, w, n = cur.pop(table)
+            w.close()
+            paths, rows, sizes = done[table]
+            paths.append(rel)
+            rows.append(n)
+            sizes.append(os.stat(os.path.join(stage_dir, table, rel)).st_size)
+
+        def put(table: str, folder: str, body: pa.Table) -> None:
+            if not body.num_rows:
+                return
+            rel = f"{folder}/{fname}"
+            if table in cur and cur[table][0] != rel:
+                close(table)
+            if table not in cur:
+                base = os.path.join(stage_dir, table)
+                _mkdirs_below(base, folder, made)
+                w = pq.ParquetWriter(os.path.join(base, rel),
+                                     PLAY_FILES[table], compression="snappy",
+                                     store_schema=False)
+                cur[table] = (rel, w, 0)
+            rel, w, n = cur[table]
+            w.write_table(body.cast(PLAY_FILES[table]))
+            cur[table] = (rel, w, n + body.num_rows)
+
+        try:
+            for t in taskside.songplays(batches, dim.value):
+                made_rows["songplays"] += t.num_rows
+                made_rows["time"] += pc.sum(t.column("_new_ts")).as_py() or 0
+                starts = taskside.run_starts(t, PLAY_PARTITIONS).to_pylist()
+                for off, end in zip(starts, starts[1:] + [t.num_rows]):
+                    part = t.slice(off, end - off)
+                    folder = "/".join(
+                        native.partition_name(k, part.column(k)[0].as_py())
+                        for k in PLAY_PARTITIONS)
+                    put("songplays", folder,
+                        part.select(PLAY_FILES["songplays"].names))
+                    put("time", folder,
+                        part.filter(part.column("_new_ts"))
+                        .select(PLAY_FILES["time"].names))
+            for table in list(cur):
+                close(table)
+        finally:
+            for _, w, _ in cur.values():  # an error: the files stay
+                w.close()                 # unreported (check_manifest)
+        for table, (paths, rows, sizes) in done.items():
+            paths.append(None)  # the task's summary row
+            rows.append(made_rows[table])
+            sizes.append(0)
+            yield _manifest(paths, rows, sizes, task, attempt, table)
     return run
 
 
@@ -252,11 +352,21 @@ def json_writer(stage_table: str, run_id: str
 
 @dataclass
 class TableJob:
-    """One table to write: its rows, partition columns, format."""
+    """One table to write: its rows, partition columns, format. Or, with
+    @prepare, a job of its own: prepare(stage folder, run id), called in
+    the job's thread, gives the rows and their mapInArrow function, which
+    writes the tables @outputs (each below stage folder/<table>) and
+    yields their MANIFEST rows; @df then gives only the session."""
     name: str
     df: DataFrame
     partitions: List[str] = field(default_factory=list)
     json: bool = False  # JSON Lines (the quarantine) instead of Parquet
+    prepare: Optional[Callable[[str, str], Tuple[DataFrame, MapFn]]] = None
+    outputs: Tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> Tuple[str, ...]:
+        return self.outputs or (self.name,)
 
 
 def local_path(uri: str) -> Optional[str]:
@@ -491,7 +601,9 @@ def _run_job(job: TableJob, stage_table: str, run_id: str,
     started once @cancel is set (cancelJobGroup stops only running
     jobs)."""
     df = job.df
-    if job.json:
+    if job.prepare is not None:
+        df, fn = job.prepare(os.path.dirname(stage_table), run_id)
+    elif job.json:
         fn = json_writer(stage_table, run_id)
     else:
         schema = to_arrow_schema(df.schema, timezone="UTC")
@@ -687,7 +799,7 @@ def _run_all(jobs: Sequence[TableJob], stage: Staging, t0: float
     cancel = threading.Event()
 
     def one(j: TableJob) -> Tuple[str, pa.Table, float]:
-        m = _run_job(j, os.path.join(stage.dir, j.name), stage.run_id,
+        m = _run_job(j, os.path.join(stage.dir, j.tables[0]), stage.run_id,
                      cancel)
         return j.name, m, time.perf_counter() - t0
 
@@ -733,9 +845,10 @@ def write_tables(lake: str, jobs: Sequence[TableJob],
     os.makedirs(lake, exist_ok=True)
     stage = Staging(lake)
     t0 = time.perf_counter()
+    names = [t for j in jobs for t in j.tables]
     try:
-        for j in jobs:
-            os.mkdir(os.path.join(stage.dir, j.name))
+        for t in names:
+            os.mkdir(os.path.join(stage.dir, t))
         try:
             results = _run_all(jobs, stage, t0)
         except BaseException:
@@ -749,20 +862,24 @@ def write_tables(lake: str, jobs: Sequence[TableJob],
             except Exception as e:  # e.g. a stopped context: keep the cause
                 log.warning("sparkify: cannot wait for the tasks: %s", e)
             raise
-        for j, (name, m, dt) in zip(jobs, results):
-            st = os.path.join(stage.dir, name)
-            check_manifest(name, st, m)
-            if not j.json and not j.partitions and \
-                    all(p is None for p in m.column("path").to_pylist()):
-                _write_empty(st, j)
-            # _SUCCESS last, inside the staged table: it appears with it.
-            open(os.path.join(st, "_SUCCESS"), "wb").close()
-            if timings is not None:
-                timings[name] = dt
+        import pyarrow.compute as pc
+        for j, (_, m, dt) in zip(jobs, results):
+            for name in j.tables:
+                st = os.path.join(stage.dir, name)
+                mt = m.filter(pc.equal(m.column("table"), name))
+                check_manifest(name, st, mt)
+                if not j.json and not j.partitions and j.prepare is None \
+                        and all(p is None
+                                for p in mt.column("path").to_pylist()):
+                    _write_empty(st, j)
+                # _SUCCESS last, inside the staged table: it appears with it.
+                open(os.path.join(st, "_SUCCESS"), "wb").close()
+                if timings is not None:
+                    timings[name] = dt
         t = time.perf_counter()
         syncfs(stage.fd)  # the files on disk before any table points at them
         try:
-            publish(stage.lake, stage.dir, [j.name for j in jobs])
+            publish(stage.lake, stage.dir, names)
         except RollbackError as err:
             # An old table is still in the staging: keep it for a person.
             raise RollbackError(f"{err}; the old tables are in "

@@ -6,23 +6,26 @@ DataFrames. The parsed rows come from the C record reader (one row per
 record or reject, see lake_arrow_read_records in lake.h), so typing,
 validation, empty-string-to-NULL, songplay ids and time parts are already
 the native engine's; what is left is what needs the whole data set:
-de-duplication in input order, the song match and the time table.
+de-duplication in input order, the song match and the time table. Here
+are the dimensions' aggregations and the partitioning of the plays; the
+plays' own de-duplication, song match and time table run in the tasks on
+Arrow data (taskside.songplays), over the partitions plays_by_month makes.
 
 Input order is the pair (source, rec): `source` is the file's path under
 one root (so byte order of `source` is byte order of the relative path) and
 `rec` the record's index in its file. "Last wins" is `max` of a struct that
-starts with the ordering key, "first wins" is `min`: one aggregation, no
-window, no sort."""
+starts with the ordering key: one aggregation, no window, no sort."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import (DoubleType, IntegerType, LongType, StringType,
-                               StructField, StructType, TimestampType)
+from pyspark.sql.types import (BooleanType, DoubleType, IntegerType,
+                               LongType, StringType, StructField, StructType,
+                               TimestampType)
 
-MATCH_TOLERANCE = 0.001
+from . import taskside
 
 
 def _schema(*cols: tuple[str, object]) -> StructType:
@@ -57,6 +60,27 @@ EVENT_ROWS = _schema(
     ("month", IntegerType()), ("year", IntegerType()),
     ("weekday", IntegerType()), *_REJECT_COLS)
 
+
+
+def _subset(schema: StructType, names: Sequence[str]) -> StructType:
+    return StructType([schema[n] for n in names])
+
+
+# The rows taskside.py's functions give (the same types, fewer columns).
+PLAY_ROWS = _subset(EVENT_ROWS, taskside.PLAY_COLS)
+USER_ROWS = _subset(EVENT_ROWS, taskside.USER_COLS)
+REJECT_ROWS = _subset(EVENT_ROWS, taskside.REJECT_COLS)
+# taskside.songplays: the songplays table, the time parts, and `_new_ts`.
+SONGPLAY_ROWS = _schema(
+    ("songplay_id", LongType()), ("start_time", TimestampType()),
+    ("user_id", LongType()), ("level", StringType()),
+    ("song_id", StringType()), ("artist_id", StringType()),
+    ("session_id", LongType()), ("location", StringType()),
+    ("user_agent", StringType()), ("year", IntegerType()),
+    ("month", IntegerType()), ("hour", IntegerType()),
+    ("day", IntegerType()), ("week", IntegerType()),
+    ("weekday", IntegerType()), ("_new_ts", BooleanType()))
+
 # Partition columns of each table (folders, not file columns).
 PARTITIONS: Dict[str, list[str]] = {
     "songs": ["year", "artist_id"],
@@ -75,17 +99,19 @@ def records(parsed: DataFrame) -> DataFrame:
 
 
 def rejects(parsed: DataFrame) -> DataFrame:
-    """The rejected rows as quarantine entries, with their order key."""
+    """The rejected rows as quarantine entries, with their order key
+    (REJECT_ROWS; taskside.rejects_only inside the reader)."""
     return (parsed.where(F.col("reason").isNotNull())
-            .select("source", "line", "reason", "raw", "rec"))
+            .select(*taskside.REJECT_COLS))
 
 
-def quarantine(song_rows: DataFrame, event_rows: DataFrame) -> DataFrame:
-    """Every rejected record: {source, line, reason, raw}, one partition in
-    input order (song files first, then log files, as the native engine
-    writes them)."""
-    both = (rejects(song_rows).withColumn("_kind", F.lit(0))
-            .unionByName(rejects(event_rows).withColumn("_kind", F.lit(1))))
+def quarantine(song_rejects: DataFrame, event_rejects: DataFrame
+               ) -> DataFrame:
+    """Every rejected record (REJECT_ROWS of each kind): {source, line,
+    reason, raw}, one partition in input order (song files first, then
+    log files, as the native engine writes them)."""
+    both = (song_rejects.withColumn("_kind", F.lit(0))
+            .unionByName(event_rejects.withColumn("_kind", F.lit(1))))
     return (both.repartition(1)
             .sortWithinPartitions("_kind", "source", "rec")
             .select("source", "line", "reason", "raw"))
@@ -136,86 +162,46 @@ def users_table(events: DataFrame) -> DataFrame:
             .select("user_id", *[F.col("_r." + c).alias(c) for c in fields]))
 
 
-def songplays_table(events: DataFrame, last_songs: DataFrame) -> DataFrame:
-    """songplays: one row per NextSong identity (user_id, session_id,
-    item_in_session, ts), the first in input order, matched against the
-    songs table (broadcast): equal title/artist_name bytes and
-    |duration - length| <= 0.001, the smallest difference then the
-    smallest song_id winning.
-
-    The match is joined before the de-duplication, so that one
-    aggregation does both: min of (source, rec, diff, song_id, ...) picks
-    the first event of the identity and, among its candidate songs, the
-    best one. An unmatched event has exactly one row (diff NULL)."""
-    plays = events.where(F.col("page") == "NextSong")
-    dim = F.broadcast(last_songs.select(
-        F.col("title").alias("_title"),
-        F.col("artist_name").alias("_artist_name"),
-        F.col("duration").alias("_duration"),
-        F.col("song_id").alias("_song_id"),
-        F.col("artist_id").alias("_artist_id")))
-    diff = F.abs(F.col("_duration") - F.col("length"))
-    cond = ((F.col("song") == F.col("_title")) &
-            (F.col("artist") == F.col("_artist_name")) &
-            (F.abs(F.col("_duration") - F.col("length")) <= MATCH_TOLERANCE))
-    joined = (plays.join(dim, cond, "left")
-              .withColumn("_diff", diff))
-    fields = ["_diff", "_song_id", "_artist_id", "songplay_id",
-              "start_time", "level", "location", "user_agent", "year",
-              "month", "hour", "day", "week", "weekday"]
-    ident = ["user_id", "session_id", "item_in_session", "ts"]
-    first = (joined.groupBy(*ident)
-             .agg(_pick("min", ["source", "rec"], fields)))
-    return first.select(
-        F.col("_r.songplay_id").alias("songplay_id"),
-        F.col("_r.start_time").alias("start_time"),
-        "user_id",
-        F.col("_r.level").alias("level"),
-        F.col("_r._song_id").alias("song_id"),
-        F.col("_r._artist_id").alias("artist_id"),
-        "session_id",
-        F.col("_r.location").alias("location"),
-        F.col("_r.user_agent").alias("user_agent"),
-        F.col("_r.year").alias("year"),
-        F.col("_r.month").alias("month"),
-        # time parts ride along for the time table
-        F.col("_r.hour").alias("_hour"),
-        F.col("_r.day").alias("_day"),
-        F.col("_r.week").alias("_week"),
-        F.col("_r.weekday").alias("_weekday"))
+def plays(events: DataFrame) -> DataFrame:
+    """The NextSong records of parsed event rows, PLAY_ROWS (what
+    taskside.plays_only gives inside the reader)."""
+    return (records(events).where(F.col("page") == "NextSong")
+            .select(*taskside.PLAY_COLS))
 
 
-def songplays_columns(plays: DataFrame) -> DataFrame:
-    """The songplays table proper (without the time parts)."""
-    return plays.select("songplay_id", "start_time", "user_id", "level",
-                        "song_id", "artist_id", "session_id", "location",
-                        "user_agent", "year", "month")
+def plays_by_month(plays: DataFrame, n: int) -> DataFrame:
+    """The plays in @n partitions by (year, month), each sorted by ts: what
+    taskside.songplays reads. An identity includes ts, so its events meet
+    in one partition, one after the other, as do the plays of one
+    start_time (the time table) and of one folder of either table."""
+    return (plays.repartition(max(n, 1), "year", "month")
+            .sortWithinPartitions("ts"))
 
 
-def time_table(plays: DataFrame) -> DataFrame:
-    """time: distinct start_time among songplays with its UTC parts
-    (computed in C with the model's rules: ISO week, 1 = Sunday)."""
-    return (plays.select("start_time", F.col("_hour").alias("hour"),
-                         F.col("_day").alias("day"),
-                         F.col("_week").alias("week"), "month", "year",
-                         F.col("_weekday").alias("weekday"))
-            .dropDuplicates(["start_time"]))
+def songplays_columns(rows: DataFrame) -> DataFrame:
+    """The songplays table from SONGPLAY_ROWS."""
+    return rows.select(*taskside.SONGPLAY_COLS)
 
 
-def star_schema(song_rows: DataFrame,
-                event_rows: DataFrame) -> Dict[str, DataFrame]:
-    """Every table and the quarantine from the parsed rows of both kinds.
-    `songplays` keeps the time parts in `_`-columns; pass it through
-    songplays_columns() to write it."""
+def time_table(rows: DataFrame) -> DataFrame:
+    """The time table from SONGPLAY_ROWS: the first row of each
+    start_time (the time parts are the C reader's: ISO week, 1 = Sunday)."""
+    return rows.where(F.col("_new_ts")).select(*taskside.TIME_COLS)
+
+
+def star_schema(song_rows: DataFrame, users_from: DataFrame,
+                event_rejects: DataFrame) -> Dict[str, DataFrame]:
+    """The tables that Spark's aggregations make, and the quarantine:
+    songs, artists, users (from @users_from: event records, or each
+    task's latest per user) and _quarantine (@event_rejects: REJECT_ROWS
+    of the logs), plus `_last_songs`, the songs the plays are matched
+    against (songplays and time come from taskside.songplays)."""
     songs = records(song_rows)
-    events = records(event_rows)
     last = song_rows_last(songs)
-    plays = songplays_table(events, last)
     return {
         "songs": songs_table(last),
         "artists": artists_table(songs),
-        "users": users_table(events),
-        "songplays": plays,
-        "time": time_table(plays),
-        "_quarantine": quarantine(song_rows, event_rows),
+        "users": users_table(users_from),
+        "_quarantine": quarantine(rejects(song_rows), event_rejects),
+        "_last_songs": last,
     }

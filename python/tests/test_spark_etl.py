@@ -27,6 +27,17 @@ def spark() -> object:
     return ss.session()
 
 
+@pytest.fixture(params=["cached", "readers"])
+def log_path(request: pytest.FixtureRequest,
+             monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways the job reads local logs: parsed once and cached, or
+    (REPARSE_MIN_BYTES and more) three readers that keep in the task what
+    their table needs (taskside.py)."""
+    monkeypatch.setattr(job, "REPARSE_MIN_BYTES",
+                        1 << 40 if request.param == "cached" else 0)
+    return str(request.param)
+
+
 def run_both(spark: object, sparkify: Path, song_root: str, log_root: str,
              tmp: Path) -> dict:
     native, sp = tmp / "native", tmp / "spark"
@@ -52,7 +63,7 @@ def test_native_reader_errors() -> None:
 
 
 def test_fixture_equals_native(spark: object, sparkify: Path,
-                               tmp_path: Path) -> None:
+                               tmp_path: Path, log_path: str) -> None:
     ss.make_fixture(tmp_path / "in")
     counts = run_both(spark, sparkify, str(tmp_path / "in" / "song_data"),
                       str(tmp_path / "in" / "log_data"), tmp_path)
@@ -102,7 +113,7 @@ def check_parquet_types(sp: Path) -> None:
 
 
 def test_generated_equals_native(spark: object, sparkify: Path,
-                                 tmp_path: Path) -> None:
+                                 tmp_path: Path, log_path: str) -> None:
     """Generated dirty gzip data (the fixture and the course data cover
     plain files)."""
     gen = tmp_path / "gen"
@@ -119,7 +130,8 @@ def test_generated_equals_native(spark: object, sparkify: Path,
 
 @pytest.mark.parametrize("songs", ["sparkify-sample", "sparkify-songs-large"])
 def test_course_data_equals_native(spark: object, sparkify: Path,
-                                   tmp_path: Path, songs: str) -> None:
+                                   tmp_path: Path, songs: str,
+                                   log_path: str) -> None:
     sample = SHARED_DATA / "sparkify-sample"
     if not (SHARED_DATA / songs).is_dir() or not sample.is_dir():
         pytest.skip("shared/data is absent")

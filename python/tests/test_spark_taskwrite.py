@@ -182,7 +182,8 @@ def write_parquet(path: Path, rows: int) -> int:
 def manifest(paths: List[Any], rows: List[int], sizes: List[int]) -> Any:
     n = len(paths)
     return pa.table({"path": paths, "rows": rows, "bytes": sizes,
-                     "task": [0] * n, "attempt": [7] * n},
+                     "task": [0] * n, "attempt": [7] * n,
+                     "table": ["t"] * n},
                     schema=taskwrite.MANIFEST_ARROW)
 
 

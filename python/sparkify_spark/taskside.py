@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Arrow work inside the tasks, on the C reader's record batches, so that
+the JVM converts, caches and shuffles only the rows a table needs
+(docs/SPARK.md, "Arrow in the tasks").
+
+Why: on a gigabyte of logs (L1) the executors spent most of their time
+turning 2.3 million 27-column rows into Spark rows, caching them and
+sorting them for `min(struct(...))` aggregations; the C parse was a small
+part. pyarrow's kernels do the same work on whole columns.
+
+- Projections of one task's parsed events: plays_only (NextSong records,
+  the columns songplays needs) and rejects_only (the quarantine's).
+- latest_per_user: the task's latest event per user in the users table's
+  order (ts, session_id, item_in_session, source, rec). The order is
+  total ((source, rec) names one record), so the latest of the tasks'
+  latest events is the latest event: Spark's aggregation across tasks
+  then sees a few rows per user and task instead of every event.
+- songplays: after Spark has partitioned the plays by (year, month) and
+  sorted each partition by ts, one streaming pass keeps the first event
+  of each identity (user_id, session_id, item_in_session, ts) in input
+  order (source, rec), matches it against the songs (a broadcast Arrow
+  table: equal title and artist_name bytes, |duration - length| <= 0.001,
+  the smallest difference then the smallest song_id) and marks the first
+  row of each start_time (the time table). An identity includes ts, so
+  its events arrive together, and the pass holds one chunk at a time.
+
+Every function here is a pure function of Arrow data; transforms.py has
+the Spark side, job.py puts them together."""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MATCH_TOLERANCE = 0.001
+
+# The columns each consumer reads from the C reader's event rows.
+PLAY_COLS = ("source", "rec", "ts", "start_time", "session_id",
+             "item_in_session", "user_id", "level", "location", "user_agent",
+             "song", "artist", "length", "songplay_id", "hour", "day", "week",
+             "month", "year", "weekday")
+USER_ORDER = ("user_id", "ts", "session_id", "item_in_session", "source",
+              "rec")
+USER_COLS = USER_ORDER + ("first_name", "last_name", "gender", "level")
+REJECT_COLS = ("source", "line", "reason", "raw", "rec")
+
+IDENTITY = ("ts", "user_id", "session_id", "item_in_session")
+SONGPLAY_COLS = ("songplay_id", "start_time", "user_id", "level", "song_id",
+                 "artist_id", "session_id", "location", "user_agent", "year",
+                 "month")
+TIME_COLS = ("start_time", "hour", "day", "week", "month", "year", "weekday")
+# The songs a play is matched against (one row per song_id).
+DIM_COLS = ("song_id", "title", "artist_id", "artist_name", "duration")
+
+CHUNK_ROWS = 1 << 18  # plays gathered before a pass (plus one ts run)
+USER_STATE_ROWS = 1 << 18  # events gathered before they are reduced
+
+
+def plays_only(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The NextSong records of the C reader's event rows, PLAY_COLS."""
+    for b in batches:
+        keep = pc.and_(pc.is_null(b.column("reason")),
+                       pc.equal(b.column("page"), "NextSong"))
+        r = b.filter(keep)
+        if r.num_rows:
+            yield r.select(list(PLAY_COLS))
+
+
+def rejects_only(batches: Iterable[pa.RecordBatch]
+                 ) -> Iterator[pa.RecordBatch]:
+    """The rejected rows of the C reader's rows (either kind),
+    REJECT_COLS."""
+    for b in batches:
+        r = b.filter(pc.is_valid(b.column("reason")))
+        if r.num_rows:
+            yield r.select(list(REJECT_COLS))
+
+
+def _change(t: pa.Table, keys: Sequence[str]) -> pa.Array:
+    """Row i of the result: whether rows i and i + 1 of @t differ in any
+    of @keys (never NULL: the keys here are never NULL)."""
+    n = t.num_rows
+    out: Optional[pa.Array] = None
+    for k in keys:
+        col = t.column(k)
+        d = pc.not_equal(col.slice(1, n - 1), col.slice(0, n - 1))
+        out = d if out is None else pc.or_(out, d)
+    assert out is not None
+    return out
+
+
+def run_starts(t: pa.Table, keys: Sequence[str]) -> pa.Array:
+    """Indexes of the first row of each run of equal @keys in @t."""
+    n = t.num_rows
+    if n == 0:
+        return pa.array([], pa.int64())
+    nxt = pc.add(pc.indices_nonzero(_change(t, keys)), pa.scalar(1, pa.uint64()))
+    return pa.concat_arrays([pa.array([0], pa.uint64()),
+                             nxt.combine_chunks() if isinstance(
+                                 nxt, pa.ChunkedArray) else nxt])
+
+
+def run_ends(t: pa.Table, keys: Sequence[str]) -> pa.Array:
+    """Indexes of the last row of each run of equal @keys in @t."""
+    n = t.num_rows
+    if n == 0:
+        return pa.array([], pa.uint64())
+    last = pc.indices_nonzero(_change(t, keys))
+    if isinstance(last, pa.ChunkedArray):
+        last = last.combine_chunks()
+    return pa.concat_arrays([last, pa.array([n - 1], pa.uint64())])
+
+
+def _latest(t: pa.Table) -> pa.Table:
+    """The latest row per user_id of @t (USER_COLS)."""
+    t = t.sort_by([(k, "ascending") for k in USER_ORDER])
+    return t.take(run_ends(t, ("user_id",)))
+
+
+def latest_per_user(batches: Iterable[pa.RecordBatch]
+                    ) -> Iterator[pa.RecordBatch]:
+    """The latest record per user of the C reader's event rows, USER_COLS;
+    at most about USER_STATE_ROWS rows held besides one per user."""
+    state: List[pa.RecordBatch] = []
+    n = 0
+    schema: Optional[pa.Schema] = None
+    for b in batches:
+        r = b.filter(pc.is_null(b.column("reason"))).select(list(USER_COLS))
+        schema = r.schema
+        if not r.num_rows:
+            continue
+        state.append(r)
+        n += r.num_rows
+        if n >= USER_STATE_ROWS:
+            kept = _latest(pa.Table.from_batches(state)).to_batches()
+            state, n = list(kept), sum(x.num_rows for x in kept)
+    if state and schema is not None:
+        yield from _latest(pa.Table.from_batches(state, schema)).to_batches()
+
+
+def songs_dim(songs: pa.Table) -> pa.Table:
+    """The match side of the songs table (DIM_COLS), rows whose duration
+    could match (a NULL duration never does)."""
+    t = songs.select(list(DIM_COLS))
+    return t.filter(pc.is_valid(t.column("duration")))
+
+
+def match(plays: pa.Table, dim: pa.Table) -> Tuple[pa.Array, pa.Array]:
+    """(song_id, artist_id) of each row of @plays (song, artist, length)
+    against @dim (songs_dim): NULLs where no song matches."""
+    import numpy as np
+    n = plays.num_rows
+    left = pa.table({"_i": pa.array(np.arange(n, dtype=np.int64)),
+                     "song": plays.column("song"),
+                     "artist": plays.column("artist"),
+                     "length": plays.column("length")})
+    cand = left.join(dim, keys=["song", "artist"],
+                     right_keys=["title", "artist_name"], join_type="inner",
+                     use_threads=False)
+    diff = pc.abs(pc.subtract(cand.column("duration"), cand.column("length")))
+    cand = cand.append_column("_diff", diff)
+    cand = cand.filter(pc.less_equal(diff, MATCH_TOLERANCE))
+    cand = cand.sort_by([("_i", "ascending"), ("_diff", "ascending"),
+                         ("song_id", "ascending")])
+    best = cand.take(run_starts(cand, ("_i",)))
+    pos = pc.index_in(left.column("_i"), value_set=best.column("_i"))
+    return (best.column("song_id").take(pos),
+            best.column("artist_id").take(pos))
+
+
+def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
+    """One chunk of plays (every row of each ts it holds): the first of
+    each identity in input order, matched, in (ts, identity) order:
+    SONGPLAY_COLS, the time parts and `_new_ts`, true on the first row of
+    each start_time."""
+    import numpy as np
+    chunk = chunk.sort_by([(k, "ascending")
+                           for k in IDENTITY + ("source", "rec")])
+    t = chunk.take(run_starts(chunk, IDENTITY))
+    song_id, artist_id = match(t, dim)
+    first = np.zeros(t.num_rows, dtype=bool)
+    first[run_starts(t, ("ts",)).to_numpy()] = True
+    cols = {c: t.column(c) for c in SONGPLAY_COLS if c not in
+            ("song_id", "artist_id")}
+    cols["song_id"], cols["artist_id"] = song_id, artist_id
+    out = {c: cols[c] for c in SONGPLAY_COLS}
+    for c in ("hour", "day", "week", "weekday"):
+        out[c] = t.column(c)
+    out["_new_ts"] = pa.array(first)
+    return pa.table(out)
+
+
+def songplays(batches: Iterable[pa.RecordBatch], dim: pa.Table,
+              chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+    """_pass over the plays of one partition (PLAY_COLS), which arrive
+    sorted by ts, in chunks of about @chunk_rows rows cut between two ts
+    values: the output is in ts order. A ts seen in two chunks (the input
+    was not sorted) is an error, not a wrong table."""
+    pending: List[pa.RecordBatch] = []
+    n = 0
+    seen: List[Optional[int]] = [None]  # the largest ts passed
+
+    def run(t: pa.Table) -> pa.Table:
+        mm = pc.min_max(t.column("ts")).as_py()
+        if seen[0] is not None and mm["min"] <= seen[0]:
+            raise RuntimeError("sparkify: plays not sorted by ts in their "
+                               "partition")
+        seen[0] = mm["max"]
+        return _pass(t, dim)
+
+    for b in batches:
+        if not b.num_rows:
+            continue
+        pending.append(b)
+        n += b.num_rows
+        if n < chunk_rows:
+            continue
+        t = pa.Table.from_batches(pending)
+        ts = t.column("ts")
+        k = pc.index(ts, ts[n - 1]).as_py()  # where the last ts begins
+        if k <= 0:
+            continue  # one ts so far: gather more
+        yield run(t.slice(0, k))
+        rest = t.slice(k)
+        pending, n = rest.to_batches(), rest.num_rows
+    if n:
+        yield run(pa.Table.from_batches(pending))
