@@ -279,10 +279,14 @@ def parse_files(kind: int, root_uri: str, display_root: str) -> MapFn:
 
 def read_files(kind: int, path: str, display_root: str,
                parts: Sequence[Sequence[FileEntry]],
-               post: Post = None) -> MapFn:
+               post: Post = None,
+               ordinals: Optional[Sequence[Sequence[int]]] = None) -> MapFn:
     """The mapInArrow function of local inputs: partition indexes into
     @parts in (part_ids), the C reader's record batches out, through
-    @post when given (a taskside function). C opens
+    @post when given (a taskside function). With @ordinals (each file's
+    place in the sorted listing, partition by partition) every batch
+    gets `_order` = ordinal * 2^32 + rec: the input order in one int64,
+    which the plays carry instead of the `source` string. C opens
     @path + '/' + rel itself (lake_arrow_read_file), so the bytes never
     pass through the JVM; `source` is display_root + '/' + rel, exactly as
     parse_files names it, with invalid UTF-8 as U+FFFD (one per maximal
@@ -297,20 +301,23 @@ def read_files(kind: int, path: str, display_root: str,
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from sparkify_spark import _native as native  # on the executor
+        from sparkify_spark import taskside as ts
 
-        def readers() -> Iterator[pa.RecordBatchReader]:
+        def readers() -> Iterator[Iterable[pa.RecordBatch]]:
             for batch in batches:
                 for i in batch.column(0).to_pylist():
-                    for rel in blobs[i].split(b"\0"):
-                        yield native.read_file(
+                    for j, rel in enumerate(blobs[i].split(b"\0")):
+                        r = native.read_file(
                             kind, base + rel,
                             (shown + rel).decode("utf-8", "replace"))
+                        yield r if ordinals is None else \
+                            ts.with_order(r, ordinals[i][j])
         out = _gather(readers())
         return post(out) if post is not None else out
     return run
 
 
-def _gather(readers: Iterable[pa.RecordBatchReader]
+def _gather(readers: Iterable[Iterable[pa.RecordBatch]]
             ) -> Iterator[pa.RecordBatch]:
     """The readers' batches, gathered up to MIN_BATCH_ROWS rows: small
     files (one song each) would make one tiny batch each, and a batch
@@ -431,18 +438,22 @@ class LocalInputs:
     def __init__(self, spark: SparkSession, path: str,
                  display_root: str) -> None:
         self.spark, self.path, self.display_root = spark, path, display_root
-        files = _native.list_files(path)
+        files = _native.list_files(path)  # sorted: the input order
         sql_conf = spark._jsparkSession.sessionState().conf()  # type: ignore
         self.parts = pack_files(files, spark.sparkContext.defaultParallelism,
                                 int(sql_conf.filesOpenCostInBytes()),
                                 int(sql_conf.filesMaxPartitionBytes()))
+        place = {rel: i for i, (rel, _) in enumerate(files)}
+        self.ordinals = [[place[rel] for rel, _ in p] for p in self.parts]
         self.bytes = sum(size for _, size in files)  # on disk
 
-    def read(self, kind: int, schema: StructType,
-             post: Post = None) -> DataFrame:
+    def read(self, kind: int, schema: StructType, post: Post = None,
+             order: bool = False) -> DataFrame:
+        """The rows of every file (through @post); with @order, each
+        batch gets `_order` (read_files) before @post sees it."""
         return part_ids(self.spark, len(self.parts)).mapInArrow(
-            read_files(kind, self.path, self.display_root, self.parts,
-                       post), schema)
+            read_files(kind, self.path, self.display_root, self.parts, post,
+                       self.ordinals if order else None), schema)
 
 
 def part_ids(spark: SparkSession, n: int) -> DataFrame:
@@ -525,7 +536,7 @@ def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
 
 
 def plays_rows(dim: Any) -> MapFn:
-    """The mapInArrow function of the plays (transforms.plays_by_month)
+    """The mapInArrow function of the plays (transforms.plays_by_day)
     when Spark writes the tables: taskside.songplays against @dim (a
     Broadcast of taskside.songs_dim), transforms.SONGPLAY_ROWS out."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -566,17 +577,20 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         users_from = transforms.records(event_rows)
         event_rejects = transforms.rejects(event_rows)
     else:
-        # Three readers of the same files, each keeping in the task what
-        # its table needs (taskside.py).
-        plays = logs.read(_native.EVENTS, transforms.PLAY_ROWS,
-                          taskside.plays_only)
-        users_from = logs.read(_native.EVENTS, transforms.USER_ROWS,
-                               taskside.latest_per_user)
-        event_rejects = logs.read(_native.EVENTS, transforms.REJECT_ROWS,
-                                  taskside.rejects_only)
+        # Two readers of the same files, each keeping in the task what
+        # its tables need (taskside.py): the plays, and the few rows of
+        # the users table and the quarantine (cached for both).
+        plays = logs.read(_native.EVENTS, transforms.ORDERED_PLAY_ROWS,
+                          taskside.plays_only, order=True)
+        small = logs.read(_native.EVENTS, transforms.SMALL_ROWS,
+                          taskside.users_and_rejects) \
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        persisted.append(small)
+        users_from = transforms.records(small)
+        event_rejects = transforms.rejects(small)
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, users_from, event_rejects)
-    by_month = transforms.plays_by_month(
+    by_month = transforms.plays_by_day(
         plays, spark.sparkContext.defaultParallelism)
     dims: List[Any] = []  # the broadcast songs, once made
 

@@ -8,15 +8,16 @@ turning 2.3 million 27-column rows into Spark rows, caching them and
 sorting them for `min(struct(...))` aggregations; the C parse was a small
 part. pyarrow's kernels do the same work on whole columns.
 
-- Projections of one task's parsed events: plays_only (NextSong records,
-  the columns songplays needs) and rejects_only (the quarantine's).
-- latest_per_user: the task's latest event per user in the users table's
-  order (ts, session_id, item_in_session, source, rec). The order is
-  total ((source, rec) names one record), so the latest of the tasks'
-  latest events is the latest event: Spark's aggregation across tasks
-  then sees a few rows per user and task instead of every event.
-- songplays: after Spark has partitioned the plays by (year, month) and
-  sorted each partition by ts, one streaming pass keeps the first event
+- plays_only: the NextSong records of one task's parsed events, with the
+  columns songplays needs.
+- users_and_rejects: the rejects (the quarantine), and the task's latest
+  event per user in the users table's order (ts, session_id,
+  item_in_session, source, rec). The order is total ((source, rec) names
+  one record), so the latest of the tasks' latest events is the latest
+  event: Spark's aggregation across tasks then sees a few rows per user
+  and task instead of every event.
+- songplays: after Spark has partitioned the plays by day and sorted
+  each partition by ts, one streaming pass keeps the first event
   of each identity (user_id, session_id, item_in_session, ts) in input
   order (source, rec), matches it against the songs (a broadcast Arrow
   table: equal title and artist_name bytes, |duration - length| <= 0.001,
@@ -35,15 +36,23 @@ import pyarrow.compute as pc
 
 MATCH_TOLERANCE = 0.001
 
-# The columns each consumer reads from the C reader's event rows.
-PLAY_COLS = ("source", "rec", "ts", "start_time", "session_id",
-             "item_in_session", "user_id", "level", "location", "user_agent",
-             "song", "artist", "length", "songplay_id", "hour", "day", "week",
-             "month", "year", "weekday")
+# The columns each consumer reads from the C reader's event rows. The
+# plays' input order is (source, rec), or `_order` (with_order) where the
+# reader knows each file's place in the listing: 8 bytes instead of a path
+# in every row that Spark shuffles and sorts.
+PLAY_BODY = ("ts", "start_time", "session_id", "item_in_session", "user_id",
+             "level", "location", "user_agent", "song", "artist", "length",
+             "songplay_id", "hour", "day", "week", "month", "year", "weekday")
+PLAY_COLS = ("source", "rec") + PLAY_BODY
+ORDERED_PLAY_COLS = ("_order",) + PLAY_BODY
+REC_LIMIT = 1 << 32  # records of one file that `_order` can tell apart
 USER_ORDER = ("user_id", "ts", "session_id", "item_in_session", "source",
               "rec")
 USER_COLS = USER_ORDER + ("first_name", "last_name", "gender", "level")
 REJECT_COLS = ("source", "line", "reason", "raw", "rec")
+# users_and_rejects: both kinds of rows in one set of columns (a reject
+# has `reason`, a user's latest record has not).
+SMALL_COLS = USER_COLS + ("line", "reason", "raw")
 
 IDENTITY = ("ts", "user_id", "session_id", "item_in_session")
 SONGPLAY_COLS = ("songplay_id", "start_time", "user_id", "level", "song_id",
@@ -57,24 +66,29 @@ CHUNK_ROWS = 1 << 18  # plays gathered before a pass (plus one ts run)
 USER_STATE_ROWS = 1 << 18  # events gathered before they are reduced
 
 
+def with_order(batches: Iterable[pa.RecordBatch],
+               ordinal: int) -> Iterator[pa.RecordBatch]:
+    """@batches of one file, the @ordinal-th of the sorted listing, with
+    `_order` = ordinal * 2^32 + rec appended: their input order."""
+    base = pa.scalar(ordinal * REC_LIMIT, pa.int64())
+    for b in batches:
+        rec = b.column("rec")
+        if b.num_rows and pc.max(rec).as_py() >= REC_LIMIT:
+            raise ValueError(f"more than {REC_LIMIT} records in one file")
+        yield b.append_column("_order", pc.add(rec, base))
+
+
 def plays_only(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The NextSong records of the C reader's event rows, PLAY_COLS."""
+    """The NextSong records of the C reader's event rows: PLAY_COLS, or
+    ORDERED_PLAY_COLS when the batches have `_order`."""
     for b in batches:
         keep = pc.and_(pc.is_null(b.column("reason")),
                        pc.equal(b.column("page"), "NextSong"))
         r = b.filter(keep)
         if r.num_rows:
-            yield r.select(list(PLAY_COLS))
-
-
-def rejects_only(batches: Iterable[pa.RecordBatch]
-                 ) -> Iterator[pa.RecordBatch]:
-    """The rejected rows of the C reader's rows (either kind),
-    REJECT_COLS."""
-    for b in batches:
-        r = b.filter(pc.is_valid(b.column("reason")))
-        if r.num_rows:
-            yield r.select(list(REJECT_COLS))
+            cols = ORDERED_PLAY_COLS if "_order" in b.schema.names \
+                else PLAY_COLS
+            yield r.select(list(cols))
 
 
 def _change(t: pa.Table, keys: Sequence[str]) -> pa.Array:
@@ -118,16 +132,20 @@ def _latest(t: pa.Table) -> pa.Table:
     return t.take(run_ends(t, ("user_id",)))
 
 
-def latest_per_user(batches: Iterable[pa.RecordBatch]
-                    ) -> Iterator[pa.RecordBatch]:
-    """The latest record per user of the C reader's event rows, USER_COLS;
-    at most about USER_STATE_ROWS rows held besides one per user."""
+def users_and_rejects(batches: Iterable[pa.RecordBatch]
+                      ) -> Iterator[pa.RecordBatch]:
+    """The rows of the C reader's event rows that the users table and the
+    quarantine need, SMALL_COLS: every reject, and the latest record per
+    user (at most about USER_STATE_ROWS records held besides one per
+    user). Few rows: the job caches them for both tables."""
     state: List[pa.RecordBatch] = []
     n = 0
-    schema: Optional[pa.Schema] = None
     for b in batches:
-        r = b.filter(pc.is_null(b.column("reason"))).select(list(USER_COLS))
-        schema = r.schema
+        b = b.select(list(SMALL_COLS))
+        bad = b.filter(pc.is_valid(b.column("reason")))
+        if bad.num_rows:
+            yield bad
+        r = b.filter(pc.is_null(b.column("reason")))
         if not r.num_rows:
             continue
         state.append(r)
@@ -135,8 +153,8 @@ def latest_per_user(batches: Iterable[pa.RecordBatch]
         if n >= USER_STATE_ROWS:
             kept = _latest(pa.Table.from_batches(state)).to_batches()
             state, n = list(kept), sum(x.num_rows for x in kept)
-    if state and schema is not None:
-        yield from _latest(pa.Table.from_batches(state, schema)).to_batches()
+    if state:
+        yield from _latest(pa.Table.from_batches(state)).to_batches()
 
 
 def songs_dim(songs: pa.Table) -> pa.Table:
@@ -175,8 +193,9 @@ def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
     SONGPLAY_COLS, the time parts and `_new_ts`, true on the first row of
     each start_time."""
     import numpy as np
-    chunk = chunk.sort_by([(k, "ascending")
-                           for k in IDENTITY + ("source", "rec")])
+    order = ("_order",) if "_order" in chunk.schema.names \
+        else ("source", "rec")
+    chunk = chunk.sort_by([(k, "ascending") for k in IDENTITY + order])
     t = chunk.take(run_starts(chunk, IDENTITY))
     song_id, artist_id = match(t, dim)
     first = np.zeros(t.num_rows, dtype=bool)
@@ -193,7 +212,8 @@ def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
 
 def songplays(batches: Iterable[pa.RecordBatch], dim: pa.Table,
               chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
-    """_pass over the plays of one partition (PLAY_COLS), which arrive
+    """_pass over the plays of one partition (PLAY_COLS or
+    ORDERED_PLAY_COLS), which arrive
     sorted by ts, in chunks of about @chunk_rows rows cut between two ts
     values: the output is in ts order. A ts seen in two chunks (the input
     was not sorted) is an error, not a wrong table."""

@@ -274,8 +274,8 @@ PLAY_PARTITIONS = ("year", "month")
 
 
 def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
-    """The mapInArrow function of the plays (transforms.plays_by_month:
-    partitioned by (year, month), sorted by ts): taskside.songplays
+    """The mapInArrow function of the plays (transforms.plays_by_day:
+    partitioned by day, sorted by ts): taskside.songplays
     against @dim (a Broadcast of taskside.songs_dim), written as the
     songplays and time tables below @stage_dir/<table>, one file per
     (year, month) folder and task; yields MANIFEST rows of both tables.

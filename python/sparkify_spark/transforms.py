@@ -9,7 +9,7 @@ the native engine's; what is left is what needs the whole data set:
 de-duplication in input order, the song match and the time table. Here
 are the dimensions' aggregations and the partitioning of the plays; the
 plays' own de-duplication, song match and time table run in the tasks on
-Arrow data (taskside.songplays), over the partitions plays_by_month makes.
+Arrow data (taskside.songplays), over the partitions plays_by_day makes.
 
 Input order is the pair (source, rec): `source` is the file's path under
 one root (so byte order of `source` is byte order of the relative path) and
@@ -68,7 +68,10 @@ def _subset(schema: StructType, names: Sequence[str]) -> StructType:
 
 # The rows taskside.py's functions give (the same types, fewer columns).
 PLAY_ROWS = _subset(EVENT_ROWS, taskside.PLAY_COLS)
-USER_ROWS = _subset(EVENT_ROWS, taskside.USER_COLS)
+ORDERED_PLAY_ROWS = StructType(
+    [StructField("_order", LongType(), True)] +
+    list(_subset(EVENT_ROWS, taskside.PLAY_BODY).fields))
+SMALL_ROWS = _subset(EVENT_ROWS, taskside.SMALL_COLS)
 REJECT_ROWS = _subset(EVENT_ROWS, taskside.REJECT_COLS)
 # taskside.songplays: the songplays table, the time parts, and `_new_ts`.
 SONGPLAY_ROWS = _schema(
@@ -100,7 +103,7 @@ def records(parsed: DataFrame) -> DataFrame:
 
 def rejects(parsed: DataFrame) -> DataFrame:
     """The rejected rows as quarantine entries, with their order key
-    (REJECT_ROWS; taskside.rejects_only inside the reader)."""
+    (REJECT_ROWS)."""
     return (parsed.where(F.col("reason").isNotNull())
             .select(*taskside.REJECT_COLS))
 
@@ -169,12 +172,15 @@ def plays(events: DataFrame) -> DataFrame:
             .select(*taskside.PLAY_COLS))
 
 
-def plays_by_month(plays: DataFrame, n: int) -> DataFrame:
-    """The plays in @n partitions by (year, month), each sorted by ts: what
+def plays_by_day(plays: DataFrame, n: int) -> DataFrame:
+    """The plays in @n partitions by day (UTC), each sorted by ts: what
     taskside.songplays reads. An identity includes ts, so its events meet
     in one partition, one after the other, as do the plays of one
-    start_time (the time table) and of one folder of either table."""
-    return (plays.repartition(max(n, 1), "year", "month")
+    start_time (the time table); a task's plays of one month are
+    contiguous (one file per task and month folder). By day rather than
+    by month: a few months over the cores would leave some idle (L1's
+    three months on two cores: one task did two of them)."""
+    return (plays.repartition(max(n, 1), "year", "month", "day")
             .sortWithinPartitions("ts"))
 
 

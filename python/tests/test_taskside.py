@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: Apache-2.0
+"""taskside.py's Arrow functions (no Spark) against plain-Python readings
+of SPEC's rules: the first play of each identity in input order, the
+song match and its tie-breaks, the time table's start times, each user's
+latest record and every reject, whatever the chunk sizes."""
+from __future__ import annotations
+
+import random
+from typing import Any, Dict, List, Optional, Tuple
+
+import pyarrow as pa
+import pytest
+
+import spark_session  # noqa: F401  (puts python/ on sys.path)
+from sparkify_spark import taskside as ts
+
+STR_COLS = {"source", "level", "location", "user_agent", "song", "artist",
+            "first_name", "last_name", "gender", "page", "reason", "raw"}
+
+# (song_id, title, artist_id, artist_name, duration)
+Song = Tuple[str, str, str, str, Optional[float]]
+
+
+def col_type(c: str) -> pa.DataType:
+    if c in STR_COLS:
+        return pa.string()
+    if c == "length":
+        return pa.float64()
+    return pa.int64()
+
+
+def table(rows: List[Dict[str, Any]], cols: Tuple[str, ...]) -> pa.Table:
+    schema = pa.schema([(c, col_type(c)) for c in cols])
+    return pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows],
+                                schema)
+
+
+def dim_of(songs: List[Song]) -> pa.Table:
+    return ts.songs_dim(pa.table(
+        {c: [s[j] for s in songs] for j, c in enumerate(ts.DIM_COLS)},
+        schema=pa.schema([(c, pa.float64() if c == "duration"
+                           else pa.string()) for c in ts.DIM_COLS])))
+
+
+def expected(rows: List[Dict[str, Any]], songs: List[Song]
+             ) -> List[Tuple[int, Optional[str], Optional[str]]]:
+    """(songplay_id, song_id, artist_id) as SPEC says, sorted."""
+    first: Dict[Tuple[int, ...], Dict[str, Any]] = {}
+    for r in rows:
+        k = (r["ts"], r["user_id"], r["session_id"], r["item_in_session"])
+        if k not in first or (r["source"], r["rec"]) < \
+                (first[k]["source"], first[k]["rec"]):
+            first[k] = r
+    out = []
+    for r in first.values():
+        cands = sorted((abs(d - r["length"]), sid, aid)
+                       for sid, title, aid, name, d in songs
+                       if d is not None and r["length"] is not None and
+                       title == r["song"] and name == r["artist"] and
+                       abs(d - r["length"]) <= ts.MATCH_TOLERANCE)
+        out.append((r["songplay_id"], cands[0][1] if cands else None,
+                    cands[0][2] if cands else None))
+    return sorted(out, key=repr)
+
+
+def random_plays(seed: int, n: int, songs: List[Song]
+                 ) -> List[Dict[str, Any]]:
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        t = rnd.randint(0, 400)
+        s = rnd.choice(songs)
+        length = rnd.choice([None, (s[4] or 2.0) + rnd.choice(
+            [0.0, 0.0005, -0.001, 0.0011, 0.5])])
+        rows.append(dict(
+            source=f"f{rnd.randint(0, 3)}.json", rec=rnd.randint(0, 50),
+            ts=t, start_time=t * 1000, session_id=rnd.randint(0, 2),
+            item_in_session=rnd.randint(0, 2), user_id=rnd.randint(1, 3),
+            level=rnd.choice(["free", "paid", None]), location="x",
+            user_agent="y", song=s[1] if rnd.random() < 0.9 else "none",
+            artist=s[3], length=length, songplay_id=i, hour=1, day=1,
+            week=1, month=1, year=2018, weekday=1))
+    # (source, rec) names one record
+    seen = set()
+    return [r for r in rows if (r["source"], r["rec"]) not in seen and
+            not seen.add((r["source"], r["rec"]))]  # type: ignore
+
+
+SONGS: List[Song] = [
+    (f"S{i:02d}", f"t{i % 7}", f"A{i}", f"a{i % 3}",
+     None if i % 11 == 0 else 1.0 + (i % 5) * 0.0004) for i in range(60)]
+
+
+def got(outs: List[pa.Table]) -> List[Tuple[int, Optional[str], Optional[str]]]:
+    rows = []
+    for o in outs:
+        rows += zip(o["songplay_id"].to_pylist(), o["song_id"].to_pylist(),
+                    o["artist_id"].to_pylist())
+    return sorted(rows, key=repr)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 1 << 18])
+@pytest.mark.parametrize("ordered", [False, True])
+def test_songplays_equal_spec(chunk: int, ordered: bool) -> None:
+    rows = sorted(random_plays(1, 3000, SONGS), key=lambda r: r["ts"])
+    if ordered:  # `_order` from each file's place in the sorted listing
+        names = sorted({r["source"] for r in rows})
+        for r in rows:
+            r["_order"] = names.index(r["source"]) * ts.REC_LIMIT + r["rec"]
+    t = table(rows, ts.ORDERED_PLAY_COLS if ordered else ts.PLAY_COLS)
+    outs = list(ts.songplays(t.to_batches(max_chunksize=50), dim_of(SONGS),
+                             chunk))
+    want = expected(rows, SONGS)
+    assert got(outs) == want
+    assert any(w[1] for w in want) and any(w[1] is None for w in want)
+    assert sum(sum(o["_new_ts"].to_pylist()) for o in outs) == \
+        len({r["ts"] for r in rows})
+    # output in ts order, identities once
+    all_ts = [x for o in outs for x in o["start_time"].to_pylist()]
+    assert all_ts == sorted(all_ts)
+    assert outs[0].schema.names == list(ts.SONGPLAY_COLS) + [
+        "hour", "day", "week", "weekday", "_new_ts"]
+
+
+def test_match_tie_breaks() -> None:
+    songs: List[Song] = [
+        ("S9", "T", "A9", "N", 100.0005),   # diff 0.0005
+        ("S3", "T", "A3", "N", 99.9995),    # diff 0.0005: smaller id wins
+        ("S1", "T", "A1", "N", 100.0008),   # diff 0.0008
+        ("S0", "T", "A0", "n", 100.0),      # other artist bytes
+        ("S2", "T", "A2", "N", None),       # no duration: never matches
+    ]
+    plays = [
+        dict(source="a", rec=0, ts=1, user_id=1, session_id=1,
+             item_in_session=0, song="T", artist="N", length=100.0,
+             songplay_id=1),
+        dict(source="a", rec=1, ts=2, user_id=1, session_id=1,
+             item_in_session=1, song="T", artist="N", length=100.0021,
+             songplay_id=2),   # 0.0013 from S1, 0.0016 from S9: none
+        dict(source="a", rec=2, ts=3, user_id=1, session_id=1,
+             item_in_session=2, song="T", artist="N", length=None,
+             songplay_id=3),
+        dict(source="a", rec=3, ts=4, user_id=1, session_id=1,
+             item_in_session=3, song="T", artist="N", length=100.0017,
+             songplay_id=4),   # 0.0009 from S1, 0.0012 from S9
+    ]
+    out = ts.songplays(table(plays, ts.PLAY_COLS).to_batches(),
+                       dim_of(songs))
+    assert got(list(out)) == expected(plays, songs) == [
+        (1, "S3", "A3"), (2, None, None), (3, None, None), (4, "S1", "A1")]
+
+
+def test_first_in_input_order_wins() -> None:
+    base = dict(ts=5, user_id=1, session_id=2, item_in_session=3, song="x",
+                artist="y", length=1.0)
+    plays = [dict(base, source="b.json", rec=0, level="late", songplay_id=1),
+             dict(base, source="a.json", rec=9, level="first", songplay_id=2),
+             dict(base, source="a.json", rec=10, level="mid", songplay_id=3)]
+    (out,) = ts.songplays(table(plays, ts.PLAY_COLS).to_batches(),
+                          dim_of(SONGS))
+    assert out["level"].to_pylist() == ["first"]
+
+
+def test_unsorted_plays_are_an_error() -> None:
+    rows = random_plays(2, 500, SONGS)  # not sorted by ts
+    t = table(rows, ts.PLAY_COLS)
+    with pytest.raises(RuntimeError, match="not sorted by ts"):
+        list(ts.songplays(t.to_batches(max_chunksize=10), dim_of(SONGS), 20))
+
+
+def test_with_order_and_its_limit() -> None:
+    b = pa.record_batch([pa.array([0, 5], pa.int64())], names=["rec"])
+    (o,) = ts.with_order([b], 3)
+    assert o.column("_order").to_pylist() == [3 << 32, (3 << 32) + 5]
+    big = pa.record_batch([pa.array([ts.REC_LIMIT], pa.int64())],
+                          names=["rec"])
+    with pytest.raises(ValueError):
+        list(ts.with_order([big], 0))
+
+
+@pytest.mark.parametrize("state_rows", [1, 10, 1 << 18])
+def test_users_and_rejects(monkeypatch: pytest.MonkeyPatch,
+                           state_rows: int) -> None:
+    monkeypatch.setattr(ts, "USER_STATE_ROWS", state_rows)
+    rnd = random.Random(3)
+    rows = []
+    for i in range(2000):
+        if i % 13 == 0:
+            rows.append(dict(source=f"f{i % 3}", rec=i, line=i + 1,
+                             reason="invalid_json", raw="{x"))
+            continue
+        rows.append(dict(source=f"f{i % 3}", rec=i, ts=rnd.randint(0, 30),
+                         session_id=rnd.randint(0, 2),
+                         item_in_session=rnd.randint(0, 2),
+                         user_id=rnd.randint(1, 20), first_name=f"n{i}",
+                         page="Home"))
+    rnd.shuffle(rows)
+    cols = ts.SMALL_COLS + ("page",)
+    out = pa.Table.from_batches(list(ts.users_and_rejects(
+        table(rows, cols).to_batches(max_chunksize=64))))
+    assert out.schema.names == list(ts.SMALL_COLS)
+    bad = out.filter(out["reason"].is_valid()).to_pylist()
+    assert sorted(r["rec"] for r in bad) == \
+        sorted(r["rec"] for r in rows if r.get("reason"))
+    users = {r["user_id"]: r["first_name"]
+             for r in out.filter(out["reason"].is_null()).to_pylist()}
+    latest: Dict[int, Tuple[Any, ...]] = {}
+    for r in rows:
+        if r.get("reason"):
+            continue
+        k = (r["ts"], r["session_id"], r["item_in_session"], r["source"],
+             r["rec"], r["first_name"])
+        latest[r["user_id"]] = max(latest.get(r["user_id"], k), k)
+    assert users == {u: k[-1] for u, k in latest.items()}
