@@ -48,6 +48,9 @@ Post = Optional[Callable[[Iterable[pa.RecordBatch]],
                          Iterator[pa.RecordBatch]]]
 MIN_BATCH_ROWS = 8192  # rows gathered before a batch goes to the JVM
 
+ARROW_JAVA_OPTS = ("-Darrow.enable_unsafe_memory_access=true "
+                   "-Darrow.enable_null_check_for_get=false")
+
 # Session settings every run needs (SPEC types, loopback, small shuffles).
 BASE_CONF: Dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
@@ -72,11 +75,22 @@ BASE_CONF: Dict[str, str] = {
     "spark.sql.files.openCostInBytes": "65536",
     # C1 only and the serial collector: a JVM that lives a minute and
     # runs little Java code warms up faster (the driver; in local mode
-    # the executors too).
+    # the executors too). Arrow's Java library checks the bounds of every
+    # access to an Arrow buffer unless told not to: ~16% of the JVM
+    # samples on L1 (JFR), where every play crosses Arrow twice (out of
+    # the reader's mapInArrow, into the plays'); the executors' CPU time
+    # went from 22.8 to 18.5 s without the checks.
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 "
-                                     "-XX:+UseSerialGC",
+                                     "-XX:+UseSerialGC " + ARROW_JAVA_OPTS,
+    "spark.executor.extraJavaOptions": ARROW_JAVA_OPTS,
     "spark.sql.sources.partitionOverwriteMode": "static",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "10000",
+    # Int.MaxValue turns the bytes limit off; any other value makes Spark
+    # measure the batch being built after every row it adds for Python
+    # (ArrowWriter.sizeInBytes over every column): on L1 that was ~45% of
+    # the JVM time of the reduce stage (JFR), 14 s -> 8 s. The rows limit
+    # above still bounds a batch.
+    "spark.sql.execution.arrow.maxBytesPerBatch": "2147483647",
     "spark.python.worker.reuse": "true",
 }
 
@@ -200,7 +214,8 @@ RUNTIME_CONF = ("spark.sql.session.timeZone",
                 "spark.sql.parquet.outputTimestampType",
                 "spark.sql.parquet.compression.codec",
                 "spark.sql.sources.partitionOverwriteMode",
-                "spark.sql.execution.arrow.maxRecordsPerBatch")
+                "spark.sql.execution.arrow.maxRecordsPerBatch",
+                "spark.sql.execution.arrow.maxBytesPerBatch")
 
 
 def ship_code(spark: SparkSession, lib: Optional[str] = None) -> None:
@@ -535,6 +550,24 @@ def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
         _conf_true(spark, "spark.speculation"))
 
 
+# Local logs per partition of the plays' shuffle. Each partition is sorted
+# by ts in the executor's memory; on L1 (1.07 GB of logs, 1.8 million
+# plays, ~480 MB as Arrow) two partitions spilled 144 MB to disk with a
+# 1 GB driver (local mode's default), and their sort and conversions were
+# ~60% of the executors' JVM time.
+PLAY_PARTITION_LOG_BYTES = 128 << 20
+
+
+def play_partitions(cores: int, log_bytes: Optional[int]) -> int:
+    """Partitions of the plays' shuffle: one per core, more when the local
+    logs are large (one per PLAY_PARTITION_LOG_BYTES). A task writes one
+    file per month folder it has plays of."""
+    n = max(cores, 1)
+    if log_bytes:
+        n = max(n, -(-log_bytes // PLAY_PARTITION_LOG_BYTES))
+    return n
+
+
 def plays_rows(dim: Any) -> MapFn:
     """The mapInArrow function of the plays (transforms.plays_by_day)
     when Spark writes the tables: taskside.songplays against @dim (a
@@ -590,8 +623,9 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         event_rejects = transforms.rejects(small)
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, users_from, event_rejects)
-    by_month = transforms.plays_by_day(
-        plays, spark.sparkContext.defaultParallelism)
+    by_day = transforms.plays_by_day(plays, play_partitions(
+        spark.sparkContext.defaultParallelism,
+        logs.bytes if logs is not None else None))
     dims: List[Any] = []  # the broadcast songs, once made
 
     def dim() -> Any:
@@ -605,7 +639,7 @@ def run(spark: SparkSession, song_root: str, log_root: str,
             def prepare(stage_dir: str, run_id: str
                         ) -> Tuple[DataFrame, MapFn]:
                 # In the job's thread: the other tables start meanwhile.
-                return by_month, taskwrite.plays_writer(stage_dir, run_id,
+                return by_day, taskwrite.plays_writer(stage_dir, run_id,
                                                         dim())
             # Biggest first: FIFO gives the first job the free cores.
             jobs = [taskwrite.TableJob(
@@ -613,11 +647,11 @@ def run(spark: SparkSession, song_root: str, log_root: str,
                 json=n == "_quarantine")
                 for n in ("songs", "artists", "users", "_quarantine")]
             jobs.insert(1, taskwrite.TableJob(
-                "songplays", by_month, prepare=prepare,
+                "songplays", by_day, prepare=prepare,
                 outputs=("songplays", "time")))
             taskwrite.write_tables(local, jobs, timings)
         else:
-            rows = by_month.mapInArrow(plays_rows(dim()),
+            rows = by_day.mapInArrow(plays_rows(dim()),
                                        transforms.SONGPLAY_ROWS) \
                 .persist(StorageLevel.MEMORY_AND_DISK)
             persisted.append(rows)
