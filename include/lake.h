@@ -25,9 +25,9 @@ extern "C" {
 #endif
 
 #define LAKE_VERSION_MAJOR 0
-#define LAKE_VERSION_MINOR 3
+#define LAKE_VERSION_MINOR 4
 #define LAKE_VERSION_PATCH 0
-#define LAKE_VERSION_STRING "0.3.0"
+#define LAKE_VERSION_STRING "0.4.0"
 
 /* ------------------------------------------------------------------------
  * Status, errors, allocation
@@ -555,6 +555,14 @@ typedef enum lake_arrow_kind {
     LAKE_ARROW_EVENTS = 1 /* app event records */
 } lake_arrow_kind;
 
+/** Which rows a stream hands out. */
+typedef enum lake_arrow_rows {
+    LAKE_ARROW_ROWS_ALL = 0,  /* every record and every reject */
+    LAKE_ARROW_ROWS_PLAYS = 1 /* LAKE_ARROW_EVENTS only: the NextSong
+                                 records (no rejects, no other pages);
+                                 `rec` still counts every record */
+} lake_arrow_rows;
+
 typedef struct lake_arrow_opts {
     const lake_allocator *alloc; /* NULL: the C library allocator; it must
                                     outlive the stream and every batch */
@@ -564,6 +572,11 @@ typedef struct lake_arrow_opts {
     int gzip;                    /* 0: gzip when `source` ends in ".gz"
                                     (as the native engine decides);
                                     1: always; -1: never */
+    uint64_t columns;            /* 0: every column; else bit i keeps the
+                                    kind's column i (the order below) and
+                                    the others are neither built nor in
+                                    the schema */
+    lake_arrow_rows rows;        /* LAKE_ARROW_ROWS_ALL by default */
 } lake_arrow_opts;               /* {0} means all defaults */
 
 /** Read the records of one input file held in memory and hand them out as
@@ -597,7 +610,14 @@ typedef struct lake_arrow_opts {
  * @param opts  may be NULL for defaults.
  * @param out   receives the stream; release it with out->release(). Each
  *              batch is released on its own, before or after the stream.
- * @return LAKE_OK, LAKE_EINVAL, LAKE_ENOMEM, LAKE_ETOOBIG or LAKE_EPARSE
+ * With opts->columns and opts->rows a consumer that needs a few columns
+ * or only the plays gets just those: the records are parsed and checked
+ * all the same (a record that breaks a rule is still no play), but
+ * nothing else is built.
+ *
+ * @return LAKE_OK, LAKE_EINVAL (also: a column bit past the kind's
+ *         columns, rows unknown or not for the kind), LAKE_ENOMEM,
+ *         LAKE_ETOOBIG or LAKE_EPARSE
  *         (corrupt gzip data). Errors during get_next are returned as
  *         errno codes with get_last_error() text; bad records are never
  *         errors, they are reject rows. */

@@ -4,4 +4,4 @@ de-duplication, the song match, the time table and the partitioned write."""
 from __future__ import annotations
 
 __all__ = ["__version__"]
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -14,12 +14,14 @@ import ctypes
 import functools
 import os
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
 
 SONGS = 0
 EVENTS = 1
+ROWS_ALL = 0    # LAKE_ARROW_ROWS_ALL: every record and reject
+ROWS_PLAYS = 1  # LAKE_ARROW_ROWS_PLAYS: the NextSong records only
 LIB_NAME = "liblake.so"
 NAME_CAP = 256  # LAKE_HIVE_PARTITION_NAME_MAX + 1: every name and its NUL
 
@@ -42,7 +44,8 @@ class _Error(ctypes.Structure):
 
 class _Opts(ctypes.Structure):
     _fields_ = [("alloc", ctypes.c_void_p), ("batch_rows", ctypes.c_int64),
-                ("max_bytes", ctypes.c_size_t), ("gzip", ctypes.c_int)]
+                ("max_bytes", ctypes.c_size_t), ("gzip", ctypes.c_int),
+                ("columns", ctypes.c_uint64), ("rows", ctypes.c_int)]
 
 
 class _Stream(ctypes.Structure):
@@ -67,7 +70,7 @@ def library_path() -> str:
         return env
     try:
         from pyspark import SparkFiles
-        # --files of a symlink ships the target's name (liblake.so.0.3.0).
+        # --files of a symlink ships the target's name (liblake.so.0.4.0).
         root = Path(SparkFiles.getRootDirectory())
         for shipped in sorted(root.glob(LIB_NAME + "*")):
             return str(shipped.resolve())
@@ -114,14 +117,36 @@ def _import(stream: _Stream) -> pa.RecordBatchReader:
     return pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
 
 
-def _opts(batch_rows: int) -> _Opts:
-    return _Opts(None, batch_rows, 0, 0)
+@functools.lru_cache(maxsize=None)
+def column_names(kind: int) -> Tuple[str, ...]:
+    """Every column of @kind's batches, in the C reader's order."""
+    return tuple(read_records(kind, b"", "x.json").schema.names)
+
+
+def _mask(kind: int, columns: Optional[Sequence[str]]) -> int:
+    """lake_arrow_opts.columns for @columns (None: all)."""
+    if columns is None:
+        return 0
+    names = column_names(kind)
+    unknown = set(columns) - set(names)
+    if unknown:
+        raise ValueError(f"no such column: {sorted(unknown)}")
+    return sum(1 << names.index(c) for c in set(columns))
+
+
+def _opts(kind: int, batch_rows: int, columns: Optional[Sequence[str]],
+          rows: int) -> _Opts:
+    return _Opts(None, batch_rows, 0, 0, _mask(kind, columns), rows)
 
 
 def read_records(kind: int, data: Bytes, source: str,
-                 batch_rows: int = 0) -> pa.RecordBatchReader:
+                 batch_rows: int = 0,
+                 columns: Optional[Sequence[str]] = None,
+                 rows: int = ROWS_ALL) -> pa.RecordBatchReader:
     """Parse one file's bytes (gunzipped when `source` ends in .gz) into a
-    reader of record batches; see lake_arrow_read_records in lake.h."""
+    reader of record batches; see lake_arrow_read_records in lake.h.
+    @columns keeps those columns only (in the C reader's order, whatever
+    the order given) and @rows = ROWS_PLAYS the plays only."""
     if isinstance(data, pa.Buffer):
         addr, size, keep = data.address, data.size, data
     else:
@@ -129,7 +154,7 @@ def read_records(kind: int, data: Bytes, source: str,
         addr = ctypes.cast(ctypes.c_char_p(keep), ctypes.c_void_p).value
         size = len(keep)
     stream, err = _Stream(), _Error()
-    opts = _opts(batch_rows)
+    opts = _opts(kind, batch_rows, columns, rows)
     rc = _lib().lake_arrow_read_records(
         kind, addr, size, os.fsencode(source), ctypes.byref(opts),
         ctypes.byref(stream), ctypes.byref(err))
@@ -141,12 +166,14 @@ def read_records(kind: int, data: Bytes, source: str,
 
 def read_file(kind: int, path: Union[str, bytes],
               source: Union[str, bytes, None] = None,
-              batch_rows: int = 0) -> pa.RecordBatchReader:
-    """Read a local file as the native engine does (gzip by name). Paths
-    and `source` may be bytes (os.fsencode's), for names that are not
-    UTF-8."""
+              batch_rows: int = 0,
+              columns: Optional[Sequence[str]] = None,
+              rows: int = ROWS_ALL) -> pa.RecordBatchReader:
+    """Read a local file as the native engine does (gzip by name), as
+    read_records does. Paths and `source` may be bytes (os.fsencode's),
+    for names that are not UTF-8."""
     stream, err = _Stream(), _Error()
-    opts = _opts(batch_rows)
+    opts = _opts(kind, batch_rows, columns, rows)
     rc = _lib().lake_arrow_read_file(
         kind, os.fsencode(path),
         os.fsencode(source) if source is not None else None,

@@ -295,13 +295,16 @@ def parse_files(kind: int, root_uri: str, display_root: str) -> MapFn:
 def read_files(kind: int, path: str, display_root: str,
                parts: Sequence[Sequence[FileEntry]],
                post: Post = None,
-               ordinals: Optional[Sequence[Sequence[int]]] = None) -> MapFn:
+               ordinals: Optional[Sequence[Sequence[int]]] = None,
+               columns: Optional[Sequence[str]] = None,
+               rows: int = _native.ROWS_ALL) -> MapFn:
     """The mapInArrow function of local inputs: partition indexes into
     @parts in (part_ids), the C reader's record batches out, through
     @post when given (a taskside function). With @ordinals (each file's
     place in the sorted listing, partition by partition) every batch
     gets `_order` = ordinal * 2^32 + rec: the input order in one int64,
-    which the plays carry instead of the `source` string. C opens
+    which the plays carry instead of the `source` string. @columns and
+    @rows go to the C reader (_native.read_file). C opens
     @path + '/' + rel itself (lake_arrow_read_file), so the bytes never
     pass through the JVM; `source` is display_root + '/' + rel, exactly as
     parse_files names it, with invalid UTF-8 as U+FFFD (one per maximal
@@ -324,7 +327,8 @@ def read_files(kind: int, path: str, display_root: str,
                     for j, rel in enumerate(blobs[i].split(b"\0")):
                         r = native.read_file(
                             kind, base + rel,
-                            (shown + rel).decode("utf-8", "replace"))
+                            (shown + rel).decode("utf-8", "replace"),
+                            columns=columns, rows=rows)
                         yield r if ordinals is None else \
                             ts.with_order(r, ordinals[i][j])
         out = _gather(readers())
@@ -463,12 +467,15 @@ class LocalInputs:
         self.bytes = sum(size for _, size in files)  # on disk
 
     def read(self, kind: int, schema: StructType, post: Post = None,
-             order: bool = False) -> DataFrame:
-        """The rows of every file (through @post); with @order, each
+             order: bool = False, columns: Optional[Sequence[str]] = None,
+             rows: int = _native.ROWS_ALL) -> DataFrame:
+        """The rows of every file (through @post), @columns and @rows of
+        them only (the C reader builds nothing else); with @order, each
         batch gets `_order` (read_files) before @post sees it."""
         return part_ids(self.spark, len(self.parts)).mapInArrow(
             read_files(kind, self.path, self.display_root, self.parts, post,
-                       self.ordinals if order else None), schema)
+                       self.ordinals if order else None, columns, rows),
+            schema)
 
 
 def part_ids(spark: SparkSession, n: int) -> DataFrame:
@@ -614,9 +621,12 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         # its tables need (taskside.py): the plays, and the few rows of
         # the users table and the quarantine (cached for both).
         plays = logs.read(_native.EVENTS, transforms.ORDERED_PLAY_ROWS,
-                          taskside.plays_only, order=True)
+                          taskside.ordered_plays, order=True,
+                          columns=taskside.PLAY_READ,
+                          rows=_native.ROWS_PLAYS)
         small = logs.read(_native.EVENTS, transforms.SMALL_ROWS,
-                          taskside.users_and_rejects) \
+                          taskside.users_and_rejects,
+                          columns=taskside.SMALL_COLS) \
             .persist(StorageLevel.MEMORY_AND_DISK)
         persisted.append(small)
         users_from = transforms.records(small)

@@ -8,8 +8,9 @@ turning 2.3 million 27-column rows into Spark rows, caching them and
 sorting them for `min(struct(...))` aggregations; the C parse was a small
 part. pyarrow's kernels do the same work on whole columns.
 
-- plays_only: the NextSong records of one task's parsed events, with the
-  columns songplays needs.
+- ordered_plays: the plays the C reader gives (only the NextSong records
+  and the columns songplays needs: lake_arrow_opts.columns and .rows)
+  with their input order in one int64 (with_order).
 - users_and_rejects: the rejects (the quarantine), and the task's latest
   event per user in the users table's order (ts, session_id,
   item_in_session, source, rec). The order is total ((source, rec) names
@@ -45,6 +46,7 @@ PLAY_BODY = ("ts", "start_time", "session_id", "item_in_session", "user_id",
              "songplay_id", "hour", "day", "week", "month", "year", "weekday")
 PLAY_COLS = ("source", "rec") + PLAY_BODY
 ORDERED_PLAY_COLS = ("_order",) + PLAY_BODY
+PLAY_READ = ("rec",) + PLAY_BODY  # asked of the C reader, with ROWS_PLAYS
 REC_LIMIT = 1 << 32  # records of one file that `_order` can tell apart
 USER_ORDER = ("user_id", "ts", "session_id", "item_in_session", "source",
               "rec")
@@ -78,17 +80,13 @@ def with_order(batches: Iterable[pa.RecordBatch],
         yield b.append_column("_order", pc.add(rec, base))
 
 
-def plays_only(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The NextSong records of the C reader's event rows: PLAY_COLS, or
-    ORDERED_PLAY_COLS when the batches have `_order`."""
+def ordered_plays(batches: Iterable[pa.RecordBatch]
+                  ) -> Iterator[pa.RecordBatch]:
+    """The plays the C reader gives for PLAY_READ (its ROWS_PLAYS rows)
+    with `_order` (with_order): ORDERED_PLAY_COLS."""
     for b in batches:
-        keep = pc.and_(pc.is_null(b.column("reason")),
-                       pc.equal(b.column("page"), "NextSong"))
-        r = b.filter(keep)
-        if r.num_rows:
-            cols = ORDERED_PLAY_COLS if "_order" in b.schema.names \
-                else PLAY_COLS
-            yield r.select(list(cols))
+        if b.num_rows:
+            yield b.select(list(ORDERED_PLAY_COLS))
 
 
 def _change(t: pa.Table, keys: Sequence[str]) -> pa.Array:

@@ -166,8 +166,8 @@ def users_table(events: DataFrame) -> DataFrame:
 
 
 def plays(events: DataFrame) -> DataFrame:
-    """The NextSong records of parsed event rows, PLAY_ROWS (what
-    taskside.plays_only gives inside the reader)."""
+    """The NextSong records of cached event rows, PLAY_ROWS (the readers
+    of large logs get them from C: taskside.ordered_plays)."""
     return (records(events).where(F.col("page") == "NextSong")
             .select(*taskside.PLAY_COLS))
 

@@ -9,6 +9,7 @@ import random
 from typing import Any, Dict, List, Optional, Tuple
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
 
 import spark_session  # noqa: F401  (puts python/ on sys.path)
@@ -212,3 +213,38 @@ def test_users_and_rejects(monkeypatch: pytest.MonkeyPatch,
              r["rec"], r["first_name"])
         latest[r["user_id"]] = max(latest.get(r["user_id"], k), k)
     assert users == {u: k[-1] for u, k in latest.items()}
+
+
+def test_native_columns_and_plays_rows() -> None:
+    """The C reader's projection (lake_arrow_opts.columns, .rows) as the
+    plays reader asks for it: the same values as the full rows, filtered
+    and selected in pyarrow."""
+    from sparkify_spark import _native
+    text = b"\n".join([
+        b'{"ts":1542837407796,"page":"NextSong","sessionId":1,'
+        b'"itemInSession":0,"userId":"5","song":"a","artist":"b",'
+        b'"length":1.5,"userAgent":"ua","location":"here"}',
+        b'{"ts":1542837407797,"page":"Home","sessionId":1,'
+        b'"itemInSession":1,"userId":"5"}',
+        b'{bad',
+        b'{"ts":1542837407798,"page":"NextSong","sessionId":1,'
+        b'"itemInSession":2,"userId":"5","song":"c","artist":"d"}'])
+    full = pa.Table.from_batches(list(_native.read_records(
+        _native.EVENTS, text, "e.json")))
+    want = full.filter(pa.compute.and_(
+        full["reason"].is_null(),
+        pa.compute.equal(full["page"], "NextSong"))).select(
+            list(ts.PLAY_READ))
+    got = pa.Table.from_batches(list(_native.read_records(
+        _native.EVENTS, text, "e.json", columns=ts.PLAY_READ,
+        rows=_native.ROWS_PLAYS)))
+    assert got.schema.names == [c for c in _native.column_names(
+        _native.EVENTS) if c in ts.PLAY_READ]
+    assert got.select(list(ts.PLAY_READ)).equals(want)
+    assert got["rec"].to_pylist() == [0, 3]
+    with pytest.raises(ValueError, match="no such column"):
+        _native.read_records(_native.EVENTS, text, "e.json",
+                             columns=["nope"])
+    with pytest.raises(_native.LakeError):  # no plays among songs
+        _native.read_records(_native.SONGS, b"", "s.json",
+                             rows=_native.ROWS_PLAYS)

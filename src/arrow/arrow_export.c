@@ -113,6 +113,11 @@ static const col_def event_cols[EC_COUNT] = {
     {"raw", COL_UTF8},
 };
 
+_Static_assert(SC_COUNT <= LAKE_ARROW_MAX_COLUMNS &&
+                   EC_COUNT <= LAKE_ARROW_MAX_COLUMNS &&
+                   LAKE_ARROW_MAX_COLUMNS <= 64,
+               "a column's bit in lake_arrow_opts.columns, its builder");
+
 static const col_def *cols_of(lake_arrow_kind kind, size_t *n)
 {
     if (kind == LAKE_ARROW_SONGS) {
@@ -186,12 +191,12 @@ static void release_schema(struct ArrowSchema *s)
     s->release = NULL;
 }
 
+/* The schema of the columns @p cols (@p n of them). */
 static lake_status make_schema(const lake_allocator *alloc,
-                               lake_arrow_kind kind,
+                               const col_def *const *cols,
+                               size_t n,
                                struct ArrowSchema *out)
 {
-    size_t n;
-    const col_def *cols = cols_of(kind, &n);
     schema_priv *p = lake_calloc(alloc, 1, sizeof(*p));
     if (!p)
         return LAKE_ENOMEM;
@@ -206,8 +211,8 @@ static lake_status make_schema(const lake_allocator *alloc,
     }
     for (size_t i = 0; i < n; i++) {
         struct ArrowSchema *k = &p->kids[i];
-        k->format = format_of(cols[i].type);
-        k->name = cols[i].name;
+        k->format = format_of(cols[i]->type);
+        k->name = cols[i]->name;
         k->flags = ARROW_FLAG_NULLABLE;
         k->release = release_child_schema;
         p->ptrs[i] = k;
@@ -231,21 +236,38 @@ typedef struct col_builder {
     int64_t n_null;
 } col_builder;
 
+/* Rows are put column by column in the kind's order (the logical
+ * columns); the builder keeps only the columns asked for (opts->columns),
+ * in the same order (the physical columns): a put to a column left out
+ * does nothing. */
 typedef struct batch_builder {
     const lake_allocator *alloc;
-    const col_def *cols;
-    size_t n_cols;
+    size_t n_logical;
+    int8_t slot[LAKE_ARROW_MAX_COLUMNS]; /* logical -> physical, or -1 */
+    const col_def *cols[LAKE_ARROW_MAX_COLUMNS]; /* physical */
+    size_t n_cols;                               /* physical */
     int64_t n_rows; /* rows finished */
     col_builder c[LAKE_ARROW_MAX_COLUMNS];
 } batch_builder;
 
+/* @p columns: 0 for all, else a bit per logical column (checked). */
 static void bb_init(batch_builder *bb,
                     const lake_allocator *alloc,
-                    lake_arrow_kind kind)
+                    lake_arrow_kind kind,
+                    uint64_t columns)
 {
     bb->alloc = alloc;
-    bb->cols = cols_of(kind, &bb->n_cols);
+    const col_def *cols = cols_of(kind, &bb->n_logical);
+    bb->n_cols = 0;
     bb->n_rows = 0;
+    for (size_t i = 0; i < bb->n_logical; i++) {
+        if (columns && !(columns & ((uint64_t)1 << i))) {
+            bb->slot[i] = -1;
+            continue;
+        }
+        bb->slot[i] = (int8_t)bb->n_cols;
+        bb->cols[bb->n_cols++] = &cols[i];
+    }
     for (size_t i = 0; i < bb->n_cols; i++) {
         lake_buf_init(&bb->c[i].valid, alloc, 0);
         lake_buf_init(&bb->c[i].values, alloc, 0);
@@ -287,16 +309,25 @@ static lake_status put_valid(batch_builder *bb, col_builder *c, bool valid)
     return LAKE_OK;
 }
 
+/* Whether logical column @p col is built. */
+static bool wants(const batch_builder *bb, size_t col)
+{
+    return bb->slot[col] >= 0;
+}
+
 static lake_status put_fixed(batch_builder *bb,
                              size_t col,
                              const void *v,
                              bool valid)
 {
-    col_builder *c = &bb->c[col];
+    const int slot = bb->slot[col];
+    if (slot < 0)
+        return LAKE_OK;
+    col_builder *c = &bb->c[slot];
     static const uint8_t zero[8] = {0};
     LAKE_TRY(put_valid(bb, c, valid));
     return lake_buf_append(&c->values, valid ? v : zero,
-                           width_of(bb->cols[col].type));
+                           width_of(bb->cols[slot]->type));
 }
 
 static lake_status put_i64(batch_builder *bb, size_t col, int64_t v)
@@ -323,8 +354,11 @@ static lake_status end_str(col_builder *c)
 
 static lake_status put_null(batch_builder *bb, size_t col)
 {
-    col_builder *c = &bb->c[col];
-    if (bb->cols[col].type != COL_UTF8)
+    const int slot = bb->slot[col];
+    if (slot < 0)
+        return LAKE_OK;
+    col_builder *c = &bb->c[slot];
+    if (bb->cols[slot]->type != COL_UTF8)
         return put_fixed(bb, col, NULL, false);
     LAKE_TRY(begin_str(c));
     LAKE_TRY(put_valid(bb, c, false));
@@ -336,7 +370,10 @@ static lake_status put_str(batch_builder *bb,
                            const char *p,
                            size_t n)
 {
-    col_builder *c = &bb->c[col];
+    const int slot = bb->slot[col];
+    if (slot < 0)
+        return LAKE_OK;
+    col_builder *c = &bb->c[slot];
     LAKE_TRY(begin_str(c));
     LAKE_TRY(put_valid(bb, c, true));
     LAKE_TRY(lake_buf_append(&c->data, p, n));
@@ -360,7 +397,10 @@ static lake_status put_str_repaired(batch_builder *bb,
                                     const char *str,
                                     size_t n)
 {
-    col_builder *c = &bb->c[col];
+    const int slot = bb->slot[col];
+    if (slot < 0)
+        return LAKE_OK;
+    col_builder *c = &bb->c[slot];
     LAKE_TRY(begin_str(c));
     LAKE_TRY(put_valid(bb, c, true));
     LAKE_TRY(lake_buf_append_utf8_repaired(&c->data, str, n));
@@ -436,7 +476,7 @@ static void finish_child(batch_builder *bb,
     a->length = bb->n_rows;
     a->null_count = c->n_null;
     a->n_buffers = 2;
-    if (bb->cols[col].type == COL_UTF8) {
+    if (bb->cols[col]->type == COL_UTF8) {
         p->owned[2] = lake_buf_take(&c->data, &len, &cap);
         /* An all-empty column still gets a non-NULL data buffer. */
         p->buffers[2] = p->owned[2] ? p->owned[2] : (const void *)"";
@@ -493,9 +533,11 @@ static lake_status put_reject(batch_builder *bb,
                               int64_t rec,
                               const lake_reject *rej)
 {
-    const size_t n = bb->n_cols;
+    const size_t n = bb->n_logical;
     for (size_t i = 0; i < n; i++) {
         lake_status rc;
+        if (!wants(bb, i))
+            continue;
         if (i == 0)
             rc = put_str(bb, i, source, source_len);
         else if (i == 1)
@@ -584,11 +626,16 @@ static lake_status put_event(batch_builder *bb,
     else
         LAKE_TRY(put_null(bb, EC_LENGTH));
     if (is_next_song(&e->page)) {
-        lake_time_parts tp;
-        lake_time_parts_of(e->ts, &tp);
-        LAKE_TRY(put_i64(bb, EC_SONGPLAY_ID,
-                         lake_songplay_id(e->user_id, e->session_id,
-                                          e->item_in_session, e->ts)));
+        lake_time_parts tp = {0};
+        if (wants(bb, EC_SONGPLAY_ID))
+            LAKE_TRY(put_i64(bb, EC_SONGPLAY_ID,
+                             lake_songplay_id(e->user_id, e->session_id,
+                                              e->item_in_session, e->ts)));
+        for (size_t i = EC_HOUR; i <= EC_WEEKDAY; i++)
+            if (wants(bb, i)) {
+                lake_time_parts_of(e->ts, &tp);
+                break;
+            }
         LAKE_TRY(put_i32(bb, EC_HOUR, tp.hour));
         LAKE_TRY(put_i32(bb, EC_DAY, tp.day));
         LAKE_TRY(put_i32(bb, EC_WEEK, tp.week));
@@ -616,6 +663,7 @@ typedef struct stream_priv {
     size_t source_len;
     lake_record_reader *reader;
     int64_t batch_rows;
+    lake_arrow_rows rows;
     int64_t next_rec; /* index of the next record or reject */
     bool done;
     int failed; /* errno code of a failure; every later call repeats it */
@@ -657,7 +705,8 @@ static int stream_get_schema(struct ArrowArrayStream *s,
                              struct ArrowSchema *out)
 {
     stream_priv *p = s->private_data;
-    const lake_status rc = make_schema(p->alloc, p->kind, out);
+    const lake_status rc =
+        make_schema(p->alloc, p->bb.cols, p->bb.n_cols, out);
     if (rc != LAKE_OK) {
         snprintf(p->last_error, sizeof(p->last_error),
                  "arrow: schema: out of memory");
@@ -691,13 +740,17 @@ static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             break;
         }
         const int64_t idx = p->next_rec++;
-        if (next == LAKE_NEXT_REJECT)
-            rc = put_reject(&p->bb, p->source, p->source_len, idx, &rej);
-        else if (p->kind == LAKE_ARROW_SONGS)
+        const bool plays = p->rows == LAKE_ARROW_ROWS_PLAYS;
+        if (next == LAKE_NEXT_REJECT) {
+            if (!plays)
+                rc = put_reject(&p->bb, p->source, p->source_len, idx, &rej);
+        } else if (p->kind == LAKE_ARROW_SONGS) {
             rc = put_song(&p->bb, p->source, p->source_len, idx, &rec.song);
-        else if (rec.event.has_user)
+        } else if (rec.event.has_user &&
+                   (!plays || is_next_song(&rec.event.page))) {
             rc = put_event(&p->bb, p->source, p->source_len, idx,
                            &rec.event);
+        }
         if (rc != LAKE_OK)
             return stream_fail(p, rc, NULL);
     }
@@ -744,6 +797,18 @@ static lake_status stream_new(lake_arrow_kind kind,
         return lake_error_set(err, LAKE_EINVAL,
                               "arrow: batch_rows %lld is negative",
                               (long long)opts->batch_rows);
+    const size_t n_cols = lake_arrow_n_columns(kind);
+    const uint64_t columns = opts ? opts->columns : 0;
+    if (columns >> n_cols)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: column bits 0x%llx past the %zu "
+                              "columns", (unsigned long long)columns,
+                              n_cols);
+    const lake_arrow_rows rows = opts ? opts->rows : LAKE_ARROW_ROWS_ALL;
+    if (rows != LAKE_ARROW_ROWS_ALL &&
+        (rows != LAKE_ARROW_ROWS_PLAYS || kind != LAKE_ARROW_EVENTS))
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: rows %d not for this kind", (int)rows);
     stream_priv *p = lake_calloc(alloc, 1, sizeof(*p));
     if (!p)
         return lake_error_oom(err, "arrow");
@@ -752,7 +817,8 @@ static lake_status stream_new(lake_arrow_kind kind,
     p->input.alloc = alloc;
     p->batch_rows = opts && opts->batch_rows ? opts->batch_rows
                                              : LAKE_ARROW_BATCH_ROWS;
-    bb_init(&p->bb, alloc, kind);
+    p->rows = rows;
+    bb_init(&p->bb, alloc, kind, columns);
     /* The `source` column is utf8: a file name that is not valid UTF-8
      * gets U+FFFD for each maximal invalid subpart, as the native
      * engine's _quarantine/ writes it (".gz" at the end is kept). */

@@ -304,6 +304,84 @@ static void test_arrow__events(void **state)
     s.release(&s);
 }
 
+/* opts->columns keeps some columns (in the kind's order) and opts->rows
+ * only the plays; the others are neither built nor in the schema. */
+static void test_arrow__columns_and_plays(void **state)
+{
+    (void)state;
+    const lake_arrow_kind k = LAKE_ARROW_EVENTS;
+    const char *keep[] = {"rec", "user_id", "songplay_id", "hour"};
+    lake_arrow_opts opts = {0};
+    for (size_t i = 0; i < 4; i++)
+        opts.columns |= (uint64_t)1 << col_of(k, keep[i]);
+    opts.rows = LAKE_ARROW_ROWS_PLAYS;
+    struct ArrowArrayStream s = open_text(k, events_text, "e.json", &opts);
+    struct ArrowSchema sc;
+    assert_int_equal(s.get_schema(&s, &sc), 0);
+    assert_int_equal(sc.n_children, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(sc.children[i]->name, keep[i]);
+    assert_string_equal(sc.children[3]->format, "i");
+    sc.release(&sc);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    /* only the NextSong with a user: the Home events and the reject are
+     * left out */
+    assert_int_equal(a.length, 1);
+    assert_int_equal(a.n_children, 4);
+    assert_int_equal(i64_at(&a, 0, 0), 0);
+    assert_int_equal(i64_at(&a, 1, 0), 15);
+    assert_int_equal(i64_at(&a, 2, 0), 345691552365851248LL);
+    assert_int_equal(i32_at(&a, 3, 0), 21);
+    a.release(&a);
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_null(a.release);
+    s.release(&s);
+
+    /* every row, one column: `rec` keeps counting every record */
+    opts.columns = (uint64_t)1 << col_of(k, "reason") |
+                   (uint64_t)1 << col_of(k, "rec");
+    opts.rows = LAKE_ARROW_ROWS_ALL;
+    s = open_text(k, events_text, "e.json", &opts);
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.length, 3);
+    assert_int_equal(a.n_children, 2);
+    assert_int_equal(i64_at(&a, 0, 2), 3);
+    assert_str(&a, 1, 0, NULL);
+    assert_str(&a, 1, 2, "missing_field:userId");
+    a.release(&a);
+    s.release(&s);
+
+    /* songs: a projection, no plays */
+    opts.columns = (uint64_t)1 << col_of(LAKE_ARROW_SONGS, "title");
+    s = open_text(LAKE_ARROW_SONGS, songs_text, "s.json", &opts);
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.n_children, 1);
+    assert_str(&a, 0, 0, "T");
+    a.release(&a);
+    s.release(&s);
+
+    /* bits past the kind's columns, rows of no meaning for the kind */
+    lake_error err;
+    opts.columns = (uint64_t)1 << lake_arrow_n_columns(k);
+    assert_int_equal(lake_arrow_read_records(k, "", 0, "x", &opts, &s, &err),
+                     LAKE_EINVAL);
+    assert_null(s.release);
+    opts.columns = (uint64_t)1 << lake_arrow_n_columns(LAKE_ARROW_SONGS);
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, "", 0, "x",
+                                             &opts, &s, &err),
+                     LAKE_EINVAL);
+    opts.columns = 0;
+    opts.rows = LAKE_ARROW_ROWS_PLAYS;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, "", 0, "x",
+                                             &opts, &s, &err),
+                     LAKE_EINVAL);
+    opts.rows = (lake_arrow_rows)5;
+    assert_int_equal(lake_arrow_read_records(k, "", 0, "x", &opts, &s, &err),
+                     LAKE_EINVAL);
+    assert_non_null(strstr(err.message, "rows 5"));
+}
+
 static void test_arrow__batches_and_moved_children(void **state)
 {
     (void)state;
@@ -516,7 +594,21 @@ static lake_status run_all(lake_failing_alloc *fa, const void *gz, size_t n)
     if (rc != LAKE_OK)
         return rc;
     struct ArrowArray a;
-    const int e = s.get_next(&s, &a);
+    int e = s.get_next(&s, &a);
+    if (e == 0 && a.release)
+        a.release(&a);
+    s.release(&s);
+    if (e != 0)
+        return LAKE_ENOMEM;
+    /* a projection of the plays */
+    opts.columns = 0x3;
+    opts.rows = LAKE_ARROW_ROWS_PLAYS;
+    rc = lake_arrow_read_records(LAKE_ARROW_EVENTS, events_text,
+                                 strlen(events_text), "e.json", &opts, &s,
+                                 &err);
+    if (rc != LAKE_OK)
+        return rc;
+    e = s.get_next(&s, &a);
     if (e == 0 && a.release)
         a.release(&a);
     s.release(&s);
@@ -552,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_arrow__songs_and_rejects),
         cmocka_unit_test(test_arrow__source_not_utf8),
         cmocka_unit_test(test_arrow__events),
+        cmocka_unit_test(test_arrow__columns_and_plays),
         cmocka_unit_test(test_arrow__batches_and_moved_children),
         cmocka_unit_test(test_arrow__gzip),
         cmocka_unit_test(test_arrow__file_and_errors),

@@ -493,9 +493,9 @@ static void test_parquet_writer__schema_and_kv_in_footer(void **state)
         0x18, 0x10, 's', 'p', 'a', 'r', 'k', 'i', 'f', 'y', ' ', 'l', 'i',    \
         'b', 'l', 'a', 'k', 'e', 0x00,                                        \
         0x18, 0x0e, 'w', 'r', 'i', 't', 'e', 'r', '.', 'v', 'e', 'r', 's',    \
-        'i', 'o', 'n', 0x18, 0x05, '0', '.', '3', '.', '0', 0x00,             \
+        'i', 'o', 'n', 0x18, 0x05, '0', '.', '4', '.', '0', 0x00,             \
     0x18, 0x26, 's', 'p', 'a', 'r', 'k', 'i', 'f', 'y', ' ', 'v', 'e', 'r',   \
-        's', 'i', 'o', 'n', ' ', '0', '.', '3', '.', '0', ' ', '(', 'b', 'u', \
+        's', 'i', 'o', 'n', ' ', '0', '.', '4', '.', '0', ' ', '(', 'b', 'u', \
         'i', 'l', 'd', ' ', 'l', 'i', 'b', 'l', 'a', 'k', 'e', ')', /* 6 */   \
     0x19, 0x1c, 0x1c, 0x00, 0x00,          /* 7: [ColumnOrder{TYPE_ORDER}] */ \
     0x00
@@ -507,7 +507,7 @@ static void test_parquet_writer__schema_and_kv_in_footer(void **state)
 
 static void expect_file(const memfile *m, const uint8_t *footer, size_t n)
 {
-    assert_string_equal(LAKE_VERSION_STRING, "0.3.0"); /* KV_AND_TAIL's */
+    assert_string_equal(LAKE_VERSION_STRING, "0.4.0"); /* KV_AND_TAIL's */
     assert_true(m->size >= n + 12);
     assert_memory_equal(m->bytes + m->size - 8 - n, footer, n);
     const uint8_t *len = m->bytes + m->size - 8;
