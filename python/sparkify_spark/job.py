@@ -361,7 +361,7 @@ def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
 LOCAL_INPUTS_CONF = "spark.sparkify.localInputs"
 
 # Local logs of at least this many bytes are not cached: each of their
-# three readers (songplays, users, quarantine) parses them again in C from
+# two readers (the plays; users and quarantine) parses them again in C from
 # the page cache. On 1.07 GB of logs (L1) building Spark's columnar cache
 # of the 27-column parsed rows was most of the executors' time: 94-99 s a
 # run without the cache against 122-124 s with it. Small logs are cached:

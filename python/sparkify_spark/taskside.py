@@ -138,6 +138,7 @@ def users_and_rejects(batches: Iterable[pa.RecordBatch]
     user). Few rows: the job caches them for both tables."""
     state: List[pa.RecordBatch] = []
     n = 0
+    kept = 0  # rows the last reduction kept
     for b in batches:
         b = b.select(list(SMALL_COLS))
         bad = b.filter(pc.is_valid(b.column("reason")))
@@ -148,9 +149,13 @@ def users_and_rejects(batches: Iterable[pa.RecordBatch]
             continue
         state.append(r)
         n += r.num_rows
-        if n >= USER_STATE_ROWS:
-            kept = _latest(pa.Table.from_batches(state)).to_batches()
-            state, n = list(kept), sum(x.num_rows for x in kept)
+        # Reduce when the rows held double what the last reduction kept
+        # (at least USER_STATE_ROWS): with many users a reduction keeps
+        # many rows, and reducing after every batch would be quadratic.
+        if n >= max(USER_STATE_ROWS, 2 * kept):
+            reduced = _latest(pa.Table.from_batches(state)).to_batches()
+            state, n = list(reduced), sum(x.num_rows for x in reduced)
+            kept = n
     if state:
         yield from _latest(pa.Table.from_batches(state)).to_batches()
 
@@ -167,6 +172,10 @@ def match(plays: pa.Table, dim: pa.Table) -> Tuple[pa.Array, pa.Array]:
     against @dim (songs_dim): NULLs where no song matches."""
     import numpy as np
     n = plays.num_rows
+    # The join wants equal key types (string vs large_string fails).
+    dim = dim.cast(pa.schema([
+        pa.field(f.name, plays.schema.field("song").type)
+        if f.name in ("title", "artist_name") else f for f in dim.schema]))
     left = pa.table({"_i": pa.array(np.arange(n, dtype=np.int64)),
                      "song": plays.column("song"),
                      "artist": plays.column("artist"),
@@ -209,12 +218,14 @@ def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
 
 
 def songplays(batches: Iterable[pa.RecordBatch], dim: pa.Table,
-              chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+              chunk_rows: Optional[int] = None) -> Iterator[pa.Table]:
     """_pass over the plays of one partition (PLAY_COLS or
     ORDERED_PLAY_COLS), which arrive
     sorted by ts, in chunks of about @chunk_rows rows cut between two ts
     values: the output is in ts order. A ts seen in two chunks (the input
     was not sorted) is an error, not a wrong table."""
+    if chunk_rows is None:
+        chunk_rows = CHUNK_ROWS
     pending: List[pa.RecordBatch] = []
     n = 0
     seen: List[Optional[int]] = [None]  # the largest ts passed

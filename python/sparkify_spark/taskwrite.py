@@ -293,10 +293,19 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
             t: ([], [], []) for t in PLAY_FILES}
         # table -> (rel path, writer, rows written)
         cur: Dict[str, Tuple[str, Any, int]] = {}
+        closed: Set[str] = set()  # "table/rel" of the files written
         made_rows = {t: 0 for t in PLAY_FILES}  # rows the pass gave
+        received = [0]  # plays the task was given
+
+        def counted(bs: Iterator[pa.RecordBatch]
+                    ) -> Iterator[pa.RecordBatch]:
+            for b in bs:
+                received[0] += b.num_rows
+                yield b
 
         def close(table: str) -> None:
             rel, w, n = cur.pop(table)
+            closed.add(f"{table}/{rel}")
             w.close()
             paths, rows, sizes = done[table]
             paths.append(rel)
@@ -310,6 +319,9 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
             if table in cur and cur[table][0] != rel:
                 close(table)
             if table not in cur:
+                if f"{table}/{rel}" in closed:  # would overwrite it
+                    raise RuntimeError(f"sparkify: {table}/{folder} met "
+                                       "twice in one task")
                 base = os.path.join(stage_dir, table)
                 _mkdirs_below(base, folder, made)
                 w = pq.ParquetWriter(os.path.join(base, rel),
@@ -321,7 +333,7 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
             cur[table] = (rel, w, n + body.num_rows)
 
         try:
-            for t in taskside.songplays(batches, dim.value):
+            for t in taskside.songplays(counted(batches), dim.value):
                 made_rows["songplays"] += t.num_rows
                 made_rows["time"] += pc.sum(t.column("_new_ts")).as_py() or 0
                 starts = taskside.run_starts(t, PLAY_PARTITIONS).to_pylist()
@@ -339,7 +351,18 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
                 close(table)
         finally:
             for _, w, _ in cur.values():  # an error: the files stay
-                w.close()                 # unreported (check_manifest)
+                try:                      # unreported (check_manifest
+                    w.close()             # deletes them)
+                except Exception as e:  # keep the first error
+                    log.warning("sparkify: closing a plays file: %s", e)
+        # What the pass gave, against what it was given: no more plays
+        # than received, no more start times than plays. (The written
+        # rows are checked against these by check_manifest, and each
+        # file's footer against its report.)
+        if not received[0] >= made_rows["songplays"] >= made_rows["time"]:
+            raise RuntimeError(f"sparkify: {received[0]} plays gave "
+                               f"{made_rows['songplays']} songplays and "
+                               f"{made_rows['time']} start times")
         for table, (paths, rows, sizes) in done.items():
             paths.append(None)  # the task's summary row
             rows.append(made_rows[table])
@@ -601,8 +624,16 @@ def _run_job(job: TableJob, stage_table: str, run_id: str,
     started once @cancel is set (cancelJobGroup stops only running
     jobs)."""
     df = job.df
+    sc = df.sparkSession.sparkContext
+    sc.setJobGroup(run_id, f"sparkify: write {job.name}",
+                   interruptOnCancel=True)
+    if cancel.is_set():
+        raise Cancelled(job.name)
     if job.prepare is not None:
+        # Its Spark jobs (the songs to match) are in the group too.
         df, fn = job.prepare(os.path.dirname(stage_table), run_id)
+        if cancel.is_set():
+            raise Cancelled(job.name)
     elif job.json:
         fn = json_writer(stage_table, run_id)
     else:
@@ -613,11 +644,6 @@ def _run_job(job: TableJob, stage_table: str, run_id: str,
             # cores (AQE would coalesce the songs to one task).
             df = df.repartition(max(n, 1), *job.partitions)
         fn = file_writer(stage_table, job.partitions, schema, run_id)
-    sc = df.sparkSession.sparkContext
-    sc.setJobGroup(run_id, f"sparkify: write {job.name}",
-                   interruptOnCancel=True)
-    if cancel.is_set():
-        raise Cancelled(job.name)
     return df.mapInArrow(fn, MANIFEST).toArrow()
 
 

@@ -31,7 +31,7 @@ def spark() -> object:
 def log_path(request: pytest.FixtureRequest,
              monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways the job reads local logs: parsed once and cached, or
-    (REPARSE_MIN_BYTES and more) three readers that keep in the task what
+    (REPARSE_MIN_BYTES and more) two readers that keep in the task what
     their table needs (taskside.py)."""
     monkeypatch.setattr(job, "REPARSE_MIN_BYTES",
                         1 << 40 if request.param == "cached" else 0)

@@ -248,3 +248,51 @@ def test_native_columns_and_plays_rows() -> None:
     with pytest.raises(_native.LakeError):  # no plays among songs
         _native.read_records(_native.SONGS, b"", "s.json",
                              rows=_native.ROWS_PLAYS)
+
+
+class _Bc:
+    """A stand-in for a Broadcast."""
+
+    def __init__(self, value: pa.Table) -> None:
+        self.value = value
+
+
+def test_plays_writer_files_and_manifest(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """taskwrite.plays_writer outside Spark: one file per table and
+    (year, month) folder, the manifest's counts those of the files, and
+    a month met twice in one task (input not in ts order) refused."""
+    import pyarrow.parquet as pq
+    from sparkify_spark import taskwrite
+    rows = []
+    for i, (ts_, month) in enumerate([(10, 11), (10, 11), (20, 11),
+                                      (30, 12), (40, 12)]):
+        rows.append(dict(source="f.json", rec=i, ts=ts_, start_time=ts_,
+                         session_id=1, item_in_session=int(i > 1),
+                         user_id=7, song="x", artist="y", length=1.0,
+                         songplay_id=i, hour=1, day=1, week=1, month=month,
+                         year=2018, weekday=1))
+    t = table(rows, ts.PLAY_COLS)
+    t = t.set_column(t.schema.get_field_index("month"), "month",
+                     t["month"].cast(pa.int32()))
+    t = t.set_column(t.schema.get_field_index("year"), "year",
+                     t["year"].cast(pa.int32()))
+    for name in ("songplays", "time"):
+        (tmp_path / name).mkdir()
+    fn = taskwrite.plays_writer(str(tmp_path), "r", _Bc(dim_of(SONGS)))
+    m = pa.Table.from_batches(list(fn(iter(t.to_batches(max_chunksize=2)))))
+    got = {(r["table"], r["path"]): r["rows"] for r in m.to_pylist()}
+    assert got[("songplays", None)] == 4  # rows 0 and 1 are one identity
+    assert got[("time", None)] == 4
+    for (table_, path), n in got.items():
+        if path is not None:
+            assert pq.read_metadata(tmp_path / table_ / path).num_rows == n
+    assert sorted(p for (tb, p) in got if tb == "songplays" and p) == [
+        "year=2018/month=11/part-00000-r-0.snappy.parquet",
+        "year=2018/month=12/part-00000-r-0.snappy.parquet"]
+    # December, then November again: the pass refuses it first (ts order)
+    bad = pa.concat_tables([t.slice(3), t.slice(0, 3)])
+    monkeypatch.setattr(ts, "CHUNK_ROWS", 1)
+    fn = taskwrite.plays_writer(str(tmp_path), "s", _Bc(dim_of(SONGS)))
+    with pytest.raises(RuntimeError, match="not sorted by ts"):
+        list(fn(iter(bad.to_batches(max_chunksize=1))))

@@ -115,7 +115,7 @@ static const col_def event_cols[EC_COUNT] = {
 
 _Static_assert(SC_COUNT <= LAKE_ARROW_MAX_COLUMNS &&
                    EC_COUNT <= LAKE_ARROW_MAX_COLUMNS &&
-                   LAKE_ARROW_MAX_COLUMNS <= 64,
+                   LAKE_ARROW_MAX_COLUMNS < 64,
                "a column's bit in lake_arrow_opts.columns, its builder");
 
 static const col_def *cols_of(lake_arrow_kind kind, size_t *n)
