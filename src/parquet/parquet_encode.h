@@ -31,7 +31,11 @@ LAKE_NODISCARD lake_status lake_rle_encode_u8(const uint8_t *values,
 /* A dictionary of distinct values of one column chunk. `plain` holds the
  * values PLAIN-encoded in insertion order: it is the dictionary page body.
  * `width` is 4 or 8 for fixed-width values (compared bit for bit, so NaN
- * payloads and -0.0 stay distinct) and 0 for byte arrays. */
+ * payloads and -0.0 stay distinct) and 0 for byte arrays.
+ * Fixed-width values that arrive in ascending order of their bits (sorted
+ * timestamps) need no hash table: a value is either the last one or new.
+ * The table is built from `plain` at the first value that breaks the
+ * order, so indices are the same either way. */
 typedef struct lake_pq_dict {
     const lake_allocator *alloc;
     int width;          /* bytes per value, or 0 for BYTE_ARRAY */
@@ -40,6 +44,9 @@ typedef struct lake_pq_dict {
                            strings {hash << 32 | (index + 1),
                            offset in plain << 32 | length}; 0 is empty */
     size_t n_slots;     /* a power of two, or 0 before the first insert */
+    bool ascending;     /* fixed width: no table in use yet, the values
+                           in `plain` rise strictly, `last` is the top */
+    uint64_t last;      /* bits of the last value while `ascending` */
     lake_buf plain;     /* the PLAIN dictionary page body */
 } lake_pq_dict;
 
