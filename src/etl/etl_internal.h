@@ -149,6 +149,9 @@ typedef struct etl_worker {
     /* scratch of the write phase */
     lake_buf scratch;
     lake_pq_writer *songs_writer; /* reused across song partition files */
+    /* reused across play buckets: their big dictionaries and page
+     * buffers are allocated (and page-faulted) once per worker */
+    lake_pq_writer *plays_writer, *time_writer;
     lake_buf cols;          /* column arrays of the file being written */
     etl_vec refs;
 } etl_worker;

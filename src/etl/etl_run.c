@@ -182,6 +182,8 @@ static void workers_free(etl_ctx *c)
         lake_buf_reset(&w->qbuf);
         lake_buf_reset(&w->scratch);
         lake_pq_writer_free(w->songs_writer);
+        lake_pq_writer_free(w->plays_writer);
+        lake_pq_writer_free(w->time_writer);
         lake_buf_reset(&w->cols);
         etl_arena_free(&w->arena);
         etl_vec_free(&w->songs);

@@ -336,7 +336,7 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     }
     rc = etl_write_parquet(c, w->path.data, songplays_cols,
                            LAKE_ARRAY_LEN(songplays_cols), plays,
-                           (int64_t)n, NULL, err);
+                           (int64_t)n, &w->plays_writer, err);
     if (rc != LAKE_OK)
         goto cleanup;
     rc = ym_path(&w->path, "time", year, month, part);
@@ -346,7 +346,7 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     }
     rc = etl_write_parquet(c, w->path.data, time_cols,
                            LAKE_ARRAY_LEN(time_cols), times,
-                           (int64_t)n_time, NULL, err);
+                           (int64_t)n_time, &w->time_writer, err);
     if (rc != LAKE_OK)
         goto cleanup;
     atomic_fetch_add(&c->rows_plays, (int64_t)n);
