@@ -146,6 +146,10 @@ typedef struct etl_worker {
     int64_t soff;
     etl_vec sext;           /* etl_extent */
     etl_vec chunks;         /* char *: spill buffers kept in memory */
+    /* the UTC day [day_lo_ms, day_hi_ms) of the last play's bucket key
+     * and its (year, month) number; empty at first */
+    int64_t day_lo_ms, day_hi_ms;
+    uint64_t day_ym;
     /* scratch of the write phase */
     lake_buf scratch;
     lake_pq_writer *songs_writer; /* reused across song partition files */
