@@ -87,6 +87,11 @@ typedef struct etl_user {
     uint32_t present; /* bit i: field i present and non-empty */
     uint32_t cap;
     char *str;        /* the four fields back to back */
+    /* 1 + the spill dictionary id of this user's last level, location
+     * and user agent (0: none): a user's next play usually repeats them,
+     * so one comparison replaces a hash and a probe. A hint only, checked
+     * against the dictionary's bytes before use. */
+    uint32_t dict_hint[3];
 } etl_user;
 
 typedef struct etl_user_map {

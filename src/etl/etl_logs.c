@@ -118,14 +118,18 @@ static bool user_later(const etl_user *a, const etl_user *b)
     return a->rec_idx > b->rec_idx;
 }
 
+/* Keep @p e as its user's latest event if it is; *out is the user's
+ * entry either way. */
 static lake_status user_update(etl_worker *w,
                                const lake_event_rec *e,
                                uint32_t file_idx,
-                               uint64_t rec_idx)
+                               uint64_t rec_idx,
+                               etl_user **out)
 {
     etl_user *u;
     bool created;
     LAKE_TRY(user_map_get(&w->users, e->user_id, &u, &created));
+    *out = u;
     etl_user cand;
     cand.ts = e->ts;
     cand.session_id = e->session_id;
@@ -220,6 +224,28 @@ static uint64_t bucket_key_of_play(etl_worker *w, int64_t ts_ms)
     }
     const uint64_t h = mix64((uint64_t)ts_ms) & (hash_slots - 1);
     return w->day_ym * hash_slots + h;
+}
+
+/* The spill dictionary id of @p s, string @p i (< ETL_PLAY_N_DICT) of a
+ * play of user @p u: the user's hint when it still names these bytes,
+ * else etl_strdict_put(), which the hint then remembers. */
+static lake_status play_dict_id(etl_worker *w,
+                                etl_user *u,
+                                int i,
+                                lake_strview s,
+                                uint32_t *id)
+{
+    const uint32_t hint = u->dict_hint[i];
+    if (hint != 0 && hint <= w->dict.views.n) {
+        const lake_strview v = etl_strdict_get(&w->dict, hint - 1);
+        if (v.len == s.len && !memcmp(v.ptr, s.ptr, s.len)) {
+            *id = hint - 1;
+            return LAKE_OK;
+        }
+    }
+    LAKE_TRY(etl_strdict_put(&w->dict, s, id));
+    u->dict_hint[i] = *id + 1;
+    return LAKE_OK;
 }
 
 /* Index of bucket @p key in the worker's bucket list, added if new. */
@@ -352,6 +378,7 @@ lake_status etl_spill_flush(etl_worker *w, lake_error *err)
 
 static lake_status spill_play(etl_worker *w,
                               const lake_event_rec *e,
+                              etl_user *u,
                               uint32_t file_idx,
                               uint64_t rec_idx)
 {
@@ -378,7 +405,7 @@ static lake_status spill_play(etl_worker *w,
             return LAKE_ETOOBIG;
         if (i < ETL_PLAY_N_DICT && len > 0) {
             uint32_t id;
-            const lake_status rc = etl_strdict_put(&w->dict, t[i]->v, &id);
+            const lake_status rc = play_dict_id(w, u, i, t[i]->v, &id);
             if (rc == LAKE_OK) {
                 h.len[i] = id;
                 h.flags |= ETL_PLAY_DICT0 << i;
@@ -424,11 +451,12 @@ static lake_status on_event(etl_worker *w,
     const etl_ctx *c = w->ctx;
     const lake_event_rec *rec = r;
     lake_status rc = LAKE_OK;
+    etl_user *u = NULL;
     if (rec->has_user)
-        rc = user_update(w, rec, log_idx, rec_idx);
+        rc = user_update(w, rec, log_idx, rec_idx, &u);
     if (rc == LAKE_OK && rec->has_user && rec->page.present &&
         rec->page.v.len == 8 && !memcmp(rec->page.v.ptr, "NextSong", 8)) {
-        rc = spill_play(w, rec, log_idx, rec_idx);
+        rc = spill_play(w, rec, u, log_idx, rec_idx);
         if (rc == LAKE_OK && w->spill_in.len >= c->spill_flush_bytes)
             LAKE_TRY(etl_spill_flush(w, &w->err));
     }
