@@ -269,13 +269,16 @@ static lake_status leave_ascending(lake_pq_dict *d)
     return LAKE_OK;
 }
 
-/* lake_pq_dict_put() for 4- and 8-byte values. */
+/* lake_pq_dict_put() for 4- and 8-byte values, once the table is in use:
+ * find @p key (the bits of @p p) or insert it. */
 static lake_status put_fixed(lake_pq_dict *d,
                              const void *p,
+                             uint64_t key,
                              size_t max_bytes,
                              uint32_t *idx)
 {
-    const uint64_t key = fixed_key(d, p);
+    if ((size_t)d->n * 2 >= d->n_slots)
+        LAKE_TRY(grow_slots(d));
     const size_t mask = d->n_slots - 1;
     size_t pos = (size_t)hash_key(key) & mask;
     for (;;) {
@@ -301,24 +304,29 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
                              size_t max_bytes,
                              uint32_t *idx)
 {
-    if (d->ascending) {
+    if (d->width) {
         const uint64_t key = fixed_key(d, p);
         if (d->n > 0 && key == d->last) {
-            *idx = d->n - 1;
+            *idx = d->last_idx;
             return LAKE_OK;
         }
-        if (d->n == 0 || key > d->last) {
-            LAKE_TRY(append_fixed(d, p, max_bytes));
-            d->last = key;
-            *idx = d->n++;
-            return LAKE_OK;
+        if (d->ascending) {
+            if (d->n == 0 || key > d->last) {
+                LAKE_TRY(append_fixed(d, p, max_bytes));
+                *idx = d->n++;
+                d->last = key;
+                d->last_idx = *idx;
+                return LAKE_OK;
+            }
+            LAKE_TRY(leave_ascending(d));
         }
-        LAKE_TRY(leave_ascending(d));
+        LAKE_TRY(put_fixed(d, p, key, max_bytes, idx));
+        d->last = key;
+        d->last_idx = *idx;
+        return LAKE_OK;
     }
     if ((size_t)d->n * 2 >= d->n_slots)
         LAKE_TRY(grow_slots(d));
-    if (d->width)
-        return put_fixed(d, p, max_bytes, idx);
     /* Strings: the slot holds hash, index, offset and length, so a probe
      * reads one cache line and then the entry's bytes only on a match. */
     const uint64_t tag = lake_pq_hash_bytes(p, len) >> 32;

@@ -46,7 +46,9 @@ typedef struct lake_pq_dict {
     size_t n_slots;     /* a power of two, or 0 before the first insert */
     bool ascending;     /* fixed width: no table in use yet, the values
                            in `plain` rise strictly, `last` is the top */
-    uint64_t last;      /* bits of the last value while `ascending` */
+    uint64_t last;      /* fixed width, n > 0: bits of the value put last
+                           (runs of one value skip the table) */
+    uint32_t last_idx;  /* and its index */
     lake_buf plain;     /* the PLAIN dictionary page body */
 } lake_pq_dict;
 
