@@ -163,6 +163,7 @@ typedef struct etl_worker {
     lake_pq_writer *plays_writer, *time_writer;
     lake_buf cols;          /* column arrays of the file being written */
     etl_vec refs;
+    etl_vec refs_tmp;       /* the merge sort's other half of refs */
 } etl_worker;
 
 /* A bucket of plays: one (year, month, hash slot). */
