@@ -214,12 +214,8 @@ static uint64_t bucket_key_of_play(etl_worker *w, int64_t ts_ms)
 {
     const uint32_t hash_slots = w->ctx->hash_slots;
     if (ts_ms < w->day_lo_ms || ts_ms >= w->day_hi_ms) {
-        const int64_t day_ms = 86400000;
-        int64_t lo = ts_ms - ts_ms % day_ms;
-        if (ts_ms % day_ms < 0)
-            lo -= day_ms;
-        w->day_lo_ms = lo;
-        w->day_hi_ms = lo + day_ms;
+        w->day_lo_ms = etl_day_start_ms(ts_ms);
+        w->day_hi_ms = w->day_lo_ms + ETL_MS_PER_DAY;
         w->day_ym = year_month_of(ts_ms);
     }
     const uint64_t h = mix64((uint64_t)ts_ms) & (hash_slots - 1);

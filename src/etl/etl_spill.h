@@ -48,6 +48,18 @@ typedef struct play_ref {
     uint32_t off; /* of the record in the bucket's bytes, / 8 */
 } play_ref;
 
+#define ETL_MS_PER_DAY ((int64_t)86400000)
+
+/* The first millisecond of the UTC day of @p ts_ms (floor division: ts
+ * is validated to lie in years 1900-2999, so nothing overflows). The
+ * (year, month) and the time table's day, week and weekday are those of
+ * the day: callers work them out once a day. */
+static inline int64_t etl_day_start_ms(int64_t ts_ms)
+{
+    const int64_t r = ts_ms % ETL_MS_PER_DAY;
+    return ts_ms - (r < 0 ? r + ETL_MS_PER_DAY : r);
+}
+
 /* The bucket of a play: (year, month) of @p ts_ms times @p hash_slots
  * (a power of two) plus a hash of ts. */
 uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots);

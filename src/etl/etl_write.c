@@ -360,6 +360,10 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
 #undef TAKE
     int64_t matched = 0;
     size_t k = 0;
+    /* the time parts of the UTC day [day_lo, day_lo + 1 day) */
+    int64_t day_lo = 0;
+    lake_time_parts day_tp;
+    memset(&day_tp, 0, sizeof(day_tp));
     for (size_t i = 0; i < n; i++) {
         const play_ref *r = &refs[i];
         const char *rec = w->scratch.data + (size_t)r->off * 8;
@@ -387,13 +391,16 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
             matched++;
         }
         if (i == 0 || r->ts != refs[i - 1].ts) {
-            lake_time_parts tp;
-            lake_time_parts_of(r->ts, &tp);
+            if (k == 0 || r->ts < day_lo ||
+                r->ts - day_lo >= ETL_MS_PER_DAY) {
+                lake_time_parts_of(r->ts, &day_tp);
+                day_lo = etl_day_start_ms(r->ts);
+            }
             t_start[k] = r->ts * 1000;
-            t_hour[k] = tp.hour;
-            t_day[k] = tp.day;
-            t_week[k] = tp.week;
-            t_wday[k] = tp.weekday;
+            t_hour[k] = (int32_t)((r->ts - day_lo) / 3600000);
+            t_day[k] = day_tp.day;
+            t_week[k] = day_tp.week;
+            t_wday[k] = day_tp.weekday;
             k++;
         }
     }
