@@ -132,10 +132,9 @@ uint64_t lake_pq_hash_bytes(const void *p, size_t n)
     return fmix64(h);
 }
 
-/* The hash of a fixed-width value, given as its zero-extended bits. */
 static inline uint64_t hash_key(uint64_t key)
 {
-    return fmix64(key ^ 0x9E3779B97F4A7C15ULL);
+    return lake_pq_hash_fixed(key);
 }
 
 void lake_pq_dict_init(lake_pq_dict *d, const lake_allocator *alloc, int width)

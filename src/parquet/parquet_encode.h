@@ -6,6 +6,8 @@
 #define LAKE_PARQUET_ENCODE_H
 #include "lake_common.h"
 
+#include <string.h>
+
 /* Bits needed to store values 0..max_value (0 for 0). */
 static inline int lake_pq_bit_width(uint32_t max_value)
 {
@@ -69,4 +71,38 @@ LAKE_NODISCARD lake_status lake_pq_dict_put(lake_pq_dict *d,
 
 /* Hash of a byte run, also used for fixed-width values. */
 uint64_t lake_pq_hash_bytes(const void *p, size_t n);
+
+/* The hash of a fixed-width value, given as its zero-extended bits
+ * (murmur3's finalizer). */
+static inline uint64_t lake_pq_hash_fixed(uint64_t key)
+{
+    key ^= 0x9E3779B97F4A7C15ULL;
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    key *= 0xc4ceb9fe1a85ec53ULL;
+    key ^= key >> 33;
+    return key;
+}
+
+/* The table slot that a lookup of the fixed-width value at @p p reads
+ * first, or NULL while the dictionary has no table in use. The writer
+ * prefetches it some values ahead of the lookup: a big dictionary's
+ * probes are cache misses, and the writer knows the values to come. */
+static inline const void *lake_pq_dict_slot_of(const lake_pq_dict *d,
+                                               const void *p)
+{
+    if (d->ascending || d->n_slots == 0)
+        return NULL;
+    uint64_t key = 0;
+    if (d->width == 8) {
+        memcpy(&key, p, 8);
+    } else {
+        uint32_t k32;
+        memcpy(&k32, p, 4);
+        key = k32;
+    }
+    const size_t pos = (size_t)lake_pq_hash_fixed(key) & (d->n_slots - 1);
+    return d->slots + 2 * pos;
+}
 #endif

@@ -40,6 +40,8 @@
  * dictionary, and lose almost nothing in size. */
 #define DICT_UNIQUE_CHECK    1024
 #define DICT_RATIO_CHECK_MIN 16384
+/* Rows ahead of the current one whose dictionary slot is prefetched. */
+#define PREFETCH_ROWS 64
 /* Slots of a string column's memo (a power of two). */
 #define MEMO_SLOTS 1024
 
@@ -861,7 +863,15 @@ static lake_status encode_column(lake_pq_writer *w,
         if (!c->memo)
             return fail_status(w, err, LAKE_ENOMEM, "string memo");
     }
+    const bool prefetch = c->width != 0 && c->dict_mode;
     for (int64_t r = begin; r < end; r++) {
+        if (prefetch && r + PREFETCH_ROWS < end) {
+            const void *slot = lake_pq_dict_slot_of(
+                &c->dict, (const char *)cd->values +
+                              (size_t)(r + PREFETCH_ROWS) * c->width);
+            if (slot)
+                LAKE_PREFETCH(slot);
+        }
         if (LAKE_UNLIKELY(c->dict_leave))
             LAKE_TRY(leave_dictionary(w, c, err));
         if (c->page_n_values >= PAGE_MAX_VALUES ||
