@@ -381,19 +381,25 @@ static lake_status spill_play(etl_worker *w,
     uint32_t bucket;
     LAKE_TRY(bucket_of(w, bucket_key_of_play(w, e->ts), &bucket));
     const lake_text *t[ETL_PLAY_N_STR] = {&e->level, &e->location,
-                                          &e->user_agent, &e->song,
-                                          &e->artist};
+                                          &e->user_agent};
+    const lake_strview none = {"", 0};
+    const lake_strview song = e->song.present ? e->song.v : none;
+    const lake_strview artist = e->artist.present ? e->artist.v : none;
+    if (song.len > UINT32_MAX / 8 || artist.len > UINT32_MAX / 8)
+        return LAKE_ETOOBIG;
     etl_play_hdr h;
     memset(&h, 0, sizeof(h));
     h.ts = e->ts;
     h.user_id = e->user_id;
     h.session_id = e->session_id;
     h.item = e->item_in_session;
-    h.length = e->length;
+    /* SPEC "Song match": a play without a length matches nothing */
+    h.song = e->has_length ? lake_song_index_find(w->ctx->index, song,
+                                                  artist, e->length)
+                           : NULL;
     h.rec_idx = rec_idx;
     h.file_idx = file_idx;
-    h.flags = (e->has_length ? ETL_PLAY_HAS_LENGTH : 0) |
-              (uint32_t)w->id << ETL_PLAY_WORKER_SHIFT;
+    h.flags = (uint32_t)w->id << ETL_PLAY_WORKER_SHIFT;
     size_t total = sizeof(h);
     for (int i = 0; i < ETL_PLAY_N_STR; i++) {
         const size_t len = t[i]->present ? t[i]->v.len : 0;

@@ -378,15 +378,11 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
             play_str(c, rec, &h, ETL_PLAY_STR_LOCATION, &location[i]);
         v_agent[i] =
             play_str(c, rec, &h, ETL_PLAY_STR_USER_AGENT, &agent[i]);
-        lake_strview song, artist;
-        play_str(c, rec, &h, ETL_PLAY_STR_SONG, &song);
-        play_str(c, rec, &h, ETL_PLAY_STR_ARTIST, &artist);
         v_match[i] = 0;
         song_id[i] = (lake_strview){"", 0};
         artist_id[i] = (lake_strview){"", 0};
-        if ((h.flags & ETL_PLAY_HAS_LENGTH) &&
-            lake_song_index_match(c->index, song, artist, h.length,
-                                  &song_id[i], &artist_id[i])) {
+        if (h.song) {
+            lake_song_row_ids(h.song, &song_id[i], &artist_id[i]);
             v_match[i] = 1;
             matched++;
         }
