@@ -21,10 +21,14 @@
 #define LAKE_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define LAKE_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define LAKE_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+/* Start loading the cache line at @p p (a macro: GCC drops a call to a
+ * function whose only effect is a prefetch). */
+#define LAKE_PREFETCH(p)  __builtin_prefetch(p)
 #else
 #define LAKE_PRINTF(f, a)
 #define LAKE_LIKELY(x)   (x)
 #define LAKE_UNLIKELY(x) (x)
+#define LAKE_PREFETCH(p) ((void)(p))
 #endif
 
 /* Propagate a failing status. Use only where nothing needs releasing. */

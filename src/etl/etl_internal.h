@@ -87,6 +87,11 @@ typedef struct etl_user {
     uint32_t present; /* bit i: field i present and non-empty */
     uint32_t cap;
     char *str;        /* the four fields back to back */
+    /* 1 + the spill dictionary id of this user's last level, location
+     * and user agent (0: none): a user's next play usually repeats them,
+     * so one comparison replaces a hash and a probe. A hint only, checked
+     * against the dictionary's bytes before use. */
+    uint32_t dict_hint[3];
 } etl_user;
 
 typedef struct etl_user_map {
@@ -146,11 +151,19 @@ typedef struct etl_worker {
     int64_t soff;
     etl_vec sext;           /* etl_extent */
     etl_vec chunks;         /* char *: spill buffers kept in memory */
+    /* the UTC day [day_lo_ms, day_hi_ms) of the last play's bucket key
+     * and its (year, month) number; empty at first */
+    int64_t day_lo_ms, day_hi_ms;
+    uint64_t day_ym;
     /* scratch of the write phase */
     lake_buf scratch;
     lake_pq_writer *songs_writer; /* reused across song partition files */
+    /* reused across play buckets: their big dictionaries and page
+     * buffers are allocated (and page-faulted) once per worker */
+    lake_pq_writer *plays_writer, *time_writer;
     lake_buf cols;          /* column arrays of the file being written */
     etl_vec refs;
+    etl_vec refs_tmp;       /* the merge sort's other half of refs */
 } etl_worker;
 
 /* A bucket of plays: one (year, month, hash slot). */

@@ -118,14 +118,18 @@ static bool user_later(const etl_user *a, const etl_user *b)
     return a->rec_idx > b->rec_idx;
 }
 
+/* Keep @p e as its user's latest event if it is; *out is the user's
+ * entry either way. */
 static lake_status user_update(etl_worker *w,
                                const lake_event_rec *e,
                                uint32_t file_idx,
-                               uint64_t rec_idx)
+                               uint64_t rec_idx,
+                               etl_user **out)
 {
     etl_user *u;
     bool created;
     LAKE_TRY(user_map_get(&w->users, e->user_id, &u, &created));
+    *out = u;
     etl_user cand;
     cand.ts = e->ts;
     cand.session_id = e->session_id;
@@ -189,14 +193,55 @@ static lake_status user_map_merge(etl_user_map *into, etl_user_map *from)
 
 /* ---- spill ---- */
 
-uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots)
+/* (year - 1800) * 12 + month - 1 of @p ts_ms, UTC. */
+static uint64_t year_month_of(int64_t ts_ms)
 {
     lake_time_parts tp;
     lake_time_parts_of(ts_ms, &tp);
-    const uint64_t ym = (uint64_t)(tp.year - 1800) * 12 + (uint64_t)(tp.month -
-                                                                     1);
+    return (uint64_t)(tp.year - 1800) * 12 + (uint64_t)(tp.month - 1);
+}
+
+uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots)
+{
     const uint64_t h = mix64((uint64_t)ts_ms) & (hash_slots - 1);
-    return ym * hash_slots + h;
+    return year_month_of(ts_ms) * hash_slots + h;
+}
+
+/* etl_bucket_key() for a worker's next play: the month is a function of
+ * the UTC day, and a log file's events come day by day, so it is worked
+ * out again only when the day changes (it cost ~180 instructions). */
+static uint64_t bucket_key_of_play(etl_worker *w, int64_t ts_ms)
+{
+    const uint32_t hash_slots = w->ctx->hash_slots;
+    if (ts_ms < w->day_lo_ms || ts_ms >= w->day_hi_ms) {
+        w->day_lo_ms = etl_day_start_ms(ts_ms);
+        w->day_hi_ms = w->day_lo_ms + ETL_MS_PER_DAY;
+        w->day_ym = year_month_of(ts_ms);
+    }
+    const uint64_t h = mix64((uint64_t)ts_ms) & (hash_slots - 1);
+    return w->day_ym * hash_slots + h;
+}
+
+/* The spill dictionary id of @p s, string @p i (< ETL_PLAY_N_DICT) of a
+ * play of user @p u: the user's hint when it still names these bytes,
+ * else etl_strdict_put(), which the hint then remembers. */
+static lake_status play_dict_id(etl_worker *w,
+                                etl_user *u,
+                                int i,
+                                lake_strview s,
+                                uint32_t *id)
+{
+    const uint32_t hint = u->dict_hint[i];
+    if (hint != 0 && hint <= w->dict.views.n) {
+        const lake_strview v = etl_strdict_get(&w->dict, hint - 1);
+        if (v.len == s.len && !memcmp(v.ptr, s.ptr, s.len)) {
+            *id = hint - 1;
+            return LAKE_OK;
+        }
+    }
+    LAKE_TRY(etl_strdict_put(&w->dict, s, id));
+    u->dict_hint[i] = *id + 1;
+    return LAKE_OK;
 }
 
 /* Index of bucket @p key in the worker's bucket list, added if new. */
@@ -329,26 +374,32 @@ lake_status etl_spill_flush(etl_worker *w, lake_error *err)
 
 static lake_status spill_play(etl_worker *w,
                               const lake_event_rec *e,
+                              etl_user *u,
                               uint32_t file_idx,
                               uint64_t rec_idx)
 {
-    etl_ctx *c = w->ctx;
     uint32_t bucket;
-    LAKE_TRY(bucket_of(w, etl_bucket_key(e->ts, c->hash_slots), &bucket));
+    LAKE_TRY(bucket_of(w, bucket_key_of_play(w, e->ts), &bucket));
     const lake_text *t[ETL_PLAY_N_STR] = {&e->level, &e->location,
-                                          &e->user_agent, &e->song,
-                                          &e->artist};
+                                          &e->user_agent};
+    const lake_strview none = {"", 0};
+    const lake_strview song = e->song.present ? e->song.v : none;
+    const lake_strview artist = e->artist.present ? e->artist.v : none;
+    if (song.len > UINT32_MAX / 8 || artist.len > UINT32_MAX / 8)
+        return LAKE_ETOOBIG;
     etl_play_hdr h;
     memset(&h, 0, sizeof(h));
     h.ts = e->ts;
     h.user_id = e->user_id;
     h.session_id = e->session_id;
     h.item = e->item_in_session;
-    h.length = e->length;
+    /* SPEC "Song match": a play without a length matches nothing */
+    h.song = e->has_length ? lake_song_index_find(w->ctx->index, song,
+                                                  artist, e->length)
+                           : NULL;
     h.rec_idx = rec_idx;
     h.file_idx = file_idx;
-    h.flags = (e->has_length ? ETL_PLAY_HAS_LENGTH : 0) |
-              (uint32_t)w->id << ETL_PLAY_WORKER_SHIFT;
+    h.flags = (uint32_t)w->id << ETL_PLAY_WORKER_SHIFT;
     size_t total = sizeof(h);
     for (int i = 0; i < ETL_PLAY_N_STR; i++) {
         const size_t len = t[i]->present ? t[i]->v.len : 0;
@@ -356,7 +407,7 @@ static lake_status spill_play(etl_worker *w,
             return LAKE_ETOOBIG;
         if (i < ETL_PLAY_N_DICT && len > 0) {
             uint32_t id;
-            const lake_status rc = etl_strdict_put(&w->dict, t[i]->v, &id);
+            const lake_status rc = play_dict_id(w, u, i, t[i]->v, &id);
             if (rc == LAKE_OK) {
                 h.len[i] = id;
                 h.flags |= ETL_PLAY_DICT0 << i;
@@ -402,11 +453,12 @@ static lake_status on_event(etl_worker *w,
     const etl_ctx *c = w->ctx;
     const lake_event_rec *rec = r;
     lake_status rc = LAKE_OK;
+    etl_user *u = NULL;
     if (rec->has_user)
-        rc = user_update(w, rec, log_idx, rec_idx);
+        rc = user_update(w, rec, log_idx, rec_idx, &u);
     if (rc == LAKE_OK && rec->has_user && rec->page.present &&
         rec->page.v.len == 8 && !memcmp(rec->page.v.ptr, "NextSong", 8)) {
-        rc = spill_play(w, rec, log_idx, rec_idx);
+        rc = spill_play(w, rec, u, log_idx, rec_idx);
         if (rc == LAKE_OK && w->spill_in.len >= c->spill_flush_bytes)
             LAKE_TRY(etl_spill_flush(w, &w->err));
     }

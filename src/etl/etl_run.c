@@ -162,6 +162,7 @@ static lake_status workers_new(etl_ctx *c, lake_error *err)
         etl_vec_init(&w->sext, c->alloc, sizeof(etl_extent));
         etl_vec_init(&w->chunks, c->alloc, sizeof(char *));
         etl_vec_init(&w->refs, c->alloc, sizeof(play_ref));
+        etl_vec_init(&w->refs_tmp, c->alloc, sizeof(play_ref));
     }
     for (int i = 0; i < c->n_threads; i++)
         LAKE_TRY(lake_record_reader_new(c->alloc, &c->workers[i].reader,
@@ -182,6 +183,8 @@ static void workers_free(etl_ctx *c)
         lake_buf_reset(&w->qbuf);
         lake_buf_reset(&w->scratch);
         lake_pq_writer_free(w->songs_writer);
+        lake_pq_writer_free(w->plays_writer);
+        lake_pq_writer_free(w->time_writer);
         lake_buf_reset(&w->cols);
         etl_arena_free(&w->arena);
         etl_vec_free(&w->songs);
@@ -197,6 +200,7 @@ static void workers_free(etl_ctx *c)
             lake_free(c->alloc, ETL_VEC_AT(&w->chunks, char *, k));
         etl_vec_free(&w->chunks);
         etl_vec_free(&w->refs);
+        etl_vec_free(&w->refs_tmp);
         if (w->qfd >= 0)
             close(w->qfd);
         if (w->sfd >= 0)

@@ -123,6 +123,85 @@ static int cmp_play(const void *pa, const void *pb)
     return a->rec_idx < b->rec_idx ? -1 : a->rec_idx > b->rec_idx;
 }
 
+/* Merge sorted @p a (na) and @p b (nb) into @p out. */
+static void merge_plays(const play_ref *a,
+                        size_t na,
+                        const play_ref *b,
+                        size_t nb,
+                        play_ref *out)
+{
+    size_t i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (cmp_play(&b[j], &a[i]) < 0)
+            *out++ = b[j++];
+        else
+            *out++ = a[i++];
+    }
+    if (i < na)
+        memcpy(out, a + i, (na - i) * sizeof(*a));
+    if (j < nb)
+        memcpy(out, b + j, (nb - j) * sizeof(*b));
+}
+
+/* Runs a bucket's plays may arrive in, and moves spent on putting plays
+ * of equal ts in order (per play), before sort_plays() leaves them to
+ * qsort. */
+#define SORT_MAX_RUNS  256
+#define SORT_MAX_MOVES 8
+
+/* Sort @p n plays by cmp_play (a total order: the result is the same
+ * whatever the algorithm). A bucket's plays arrive as a few runs in ts
+ * order (a log file is in time order, and the plays of each file are
+ * spilled in file order), so the runs are found, plays of equal ts put in
+ * order inside them by insertion, and the runs merged: a few passes where
+ * qsort took log2(n). @p tmp has room for @p n. */
+static void sort_plays(play_ref *a, play_ref *tmp, size_t n)
+{
+    size_t bound[SORT_MAX_RUNS + 1]; /* run k is [bound[k], bound[k + 1]) */
+    size_t k = 0, moves = 0;
+    bound[0] = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (a[i].ts < a[i - 1].ts) {
+            if (++k == SORT_MAX_RUNS) {
+                qsort(a, n, sizeof(*a), cmp_play);
+                return;
+            }
+            bound[k] = i;
+        } else if (cmp_play(&a[i - 1], &a[i]) > 0) {
+            const play_ref x = a[i];
+            size_t j = i;
+            while (j > bound[k] && cmp_play(&a[j - 1], &x) > 0) {
+                a[j] = a[j - 1];
+                j--;
+                moves++;
+            }
+            a[j] = x;
+            if (moves > SORT_MAX_MOVES * n) {
+                qsort(a, n, sizeof(*a), cmp_play);
+                return;
+            }
+        }
+    }
+    bound[++k] = n;
+    play_ref *src = a, *dst = tmp;
+    while (k > 1) {
+        size_t nk = 0;
+        for (size_t r = 0; r < k; r += 2) {
+            const size_t lo = bound[r], mid = bound[r + 1];
+            const size_t hi = r + 2 <= k ? bound[r + 2] : mid;
+            merge_plays(src + lo, mid - lo, src + mid, hi - mid, dst + lo);
+            bound[nk++] = lo;
+        }
+        bound[nk] = n;
+        k = nk;
+        play_ref *const t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+}
+
 static bool same_play(const play_ref *a, const play_ref *b)
 {
     return a->ts == b->ts && a->user_id == b->user_id &&
@@ -236,7 +315,9 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     LAKE_TRY(load_bucket(w, bk, err));
     play_ref *refs = (play_ref *)w->refs.data;
     const size_t n_all = w->refs.n;
-    qsort(refs, n_all, sizeof(*refs), cmp_play);
+    if (etl_vec_reserve(&w->refs_tmp, n_all) != LAKE_OK)
+        return lake_error_oom(err, "etl");
+    sort_plays(refs, (play_ref *)w->refs_tmp.data, n_all);
     size_t n = 0;
     for (size_t i = 0; i < n_all; i++)
         if (n == 0 || !same_play(&refs[n - 1], &refs[i]))
@@ -279,6 +360,10 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
 #undef TAKE
     int64_t matched = 0;
     size_t k = 0;
+    /* the time parts of the UTC day [day_lo, day_lo + 1 day) */
+    int64_t day_lo = 0;
+    lake_time_parts day_tp;
+    memset(&day_tp, 0, sizeof(day_tp));
     for (size_t i = 0; i < n; i++) {
         const play_ref *r = &refs[i];
         const char *rec = w->scratch.data + (size_t)r->off * 8;
@@ -293,26 +378,25 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
             play_str(c, rec, &h, ETL_PLAY_STR_LOCATION, &location[i]);
         v_agent[i] =
             play_str(c, rec, &h, ETL_PLAY_STR_USER_AGENT, &agent[i]);
-        lake_strview song, artist;
-        play_str(c, rec, &h, ETL_PLAY_STR_SONG, &song);
-        play_str(c, rec, &h, ETL_PLAY_STR_ARTIST, &artist);
         v_match[i] = 0;
         song_id[i] = (lake_strview){"", 0};
         artist_id[i] = (lake_strview){"", 0};
-        if ((h.flags & ETL_PLAY_HAS_LENGTH) &&
-            lake_song_index_match(c->index, song, artist, h.length,
-                                  &song_id[i], &artist_id[i])) {
+        if (h.song) {
+            lake_song_row_ids(h.song, &song_id[i], &artist_id[i]);
             v_match[i] = 1;
             matched++;
         }
         if (i == 0 || r->ts != refs[i - 1].ts) {
-            lake_time_parts tp;
-            lake_time_parts_of(r->ts, &tp);
+            if (k == 0 || r->ts < day_lo ||
+                r->ts - day_lo >= ETL_MS_PER_DAY) {
+                lake_time_parts_of(r->ts, &day_tp);
+                day_lo = etl_day_start_ms(r->ts);
+            }
             t_start[k] = r->ts * 1000;
-            t_hour[k] = tp.hour;
-            t_day[k] = tp.day;
-            t_week[k] = tp.week;
-            t_wday[k] = tp.weekday;
+            t_hour[k] = (int32_t)((r->ts - day_lo) / 3600000);
+            t_day[k] = day_tp.day;
+            t_week[k] = day_tp.week;
+            t_wday[k] = day_tp.weekday;
             k++;
         }
     }
@@ -336,7 +420,7 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     }
     rc = etl_write_parquet(c, w->path.data, songplays_cols,
                            LAKE_ARRAY_LEN(songplays_cols), plays,
-                           (int64_t)n, NULL, err);
+                           (int64_t)n, &w->plays_writer, err);
     if (rc != LAKE_OK)
         goto cleanup;
     rc = ym_path(&w->path, "time", year, month, part);
@@ -346,7 +430,7 @@ static lake_status write_bucket(etl_worker *w, const etl_bucket *bk)
     }
     rc = etl_write_parquet(c, w->path.data, time_cols,
                            LAKE_ARRAY_LEN(time_cols), times,
-                           (int64_t)n_time, NULL, err);
+                           (int64_t)n_time, &w->time_writer, err);
     if (rc != LAKE_OK)
         goto cleanup;
     atomic_fetch_add(&c->rows_plays, (int64_t)n);

@@ -84,6 +84,18 @@ bool lake_song_index_match(const lake_song_index *idx,
                            lake_strview *song_id,
                            lake_strview *artist_id);
 
+/* lake_song_index_match() for a caller that keeps the match for later:
+ * the winning row (borrowed from the index), or NULL. */
+typedef struct lake_song_row lake_song_row;
+const lake_song_row *lake_song_index_find(const lake_song_index *idx,
+                                          lake_strview song,
+                                          lake_strview artist,
+                                          double length);
+/* The ids of @p row, borrowed from the index. */
+void lake_song_row_ids(const lake_song_row *row,
+                       lake_strview *song_id,
+                       lake_strview *artist_id);
+
 /* Number of rows added. */
 size_t lake_song_index_size(const lake_song_index *idx);
 #endif

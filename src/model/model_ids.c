@@ -36,22 +36,13 @@ static const char digit_pairs[201] = "00010203040506070809"
                                      "80818283848586878889"
                                      "90919293949596979899";
 
-/* Write @p v in decimal at @p p (room for 20 bytes); return the length.
- * Two digits per division, written backwards from the end. INT64_MIN
- * works because the magnitude is taken as unsigned. */
-static size_t put_i64(char *p, int64_t v)
+/* Write @p v in decimal so that it ends just before @p end; return its
+ * first byte. Two digits per division, written backwards, so the text is
+ * built from its end without measuring each number first. INT64_MIN works
+ * because the magnitude is taken as unsigned. */
+static char *put_i64_before(char *end, int64_t v)
 {
-    uint64_t u = (uint64_t)v;
-    size_t sign = 0;
-    if (v < 0) {
-        *p = '-';
-        sign = 1;
-        u = 0 - u;
-    }
-    size_t n = 1;
-    for (uint64_t t = u; t >= 10; t /= 10)
-        n++;
-    char *end = p + sign + n;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     while (u >= 100) {
         const size_t pair = (size_t)(u % 100) * 2;
         u /= 100;
@@ -64,7 +55,9 @@ static size_t put_i64(char *p, int64_t v)
     } else {
         *--end = (char)('0' + u);
     }
-    return sign + n;
+    if (v < 0)
+        *--end = '-';
+    return end;
 }
 
 int64_t lake_songplay_id(int64_t user_id,
@@ -72,17 +65,19 @@ int64_t lake_songplay_id(int64_t user_id,
                          int64_t item_in_session,
                          int64_t ts_ms)
 {
-    char text[4 * 20 + 3];
-    size_t n = put_i64(text, user_id);
-    text[n++] = '|';
-    n += put_i64(text + n, session_id);
-    text[n++] = '|';
-    n += put_i64(text + n, item_in_session);
-    text[n++] = '|';
-    n += put_i64(text + n, ts_ms);
+    char text[4 * 20 + 3]; /* "u|s|i|ts", each at most 20 bytes */
+    char *const end = text + sizeof(text);
+    char *p = put_i64_before(end, ts_ms);
+    *--p = '|';
+    p = put_i64_before(p, item_in_session);
+    *--p = '|';
+    p = put_i64_before(p, session_id);
+    *--p = '|';
+    p = put_i64_before(p, user_id);
+    const size_t n = (size_t)(end - p);
 
     uint8_t md[LAKE_SHA256_BYTES];
-    lake_model_sha256(text, n, md);
+    lake_model_sha256(p, n, md);
     uint64_t id = 0;
     for (int i = 0; i < 8; i++)
         id = id << 8 | md[i];

@@ -21,9 +21,9 @@
  * arena record followed by its title and artist bytes, and its first row
  * usually follows right after: a hit reads one slot and one or two
  * adjacent cache lines. */
-typedef struct song_row {
+typedef struct lake_song_row {
     double duration_s;
-    struct song_row *next; /* NULL ends the list; input order */
+    struct lake_song_row *next; /* NULL ends the list; input order */
     lake_strview song_id;  /* bytes in the arena */
     lake_strview artist_id;
 } song_row;
@@ -293,19 +293,17 @@ lake_status lake_song_index_add(lake_song_index *idx,
     return LAKE_OK;
 }
 
-bool lake_song_index_match(const lake_song_index *idx,
-                           lake_strview song,
-                           lake_strview artist,
-                           double length,
-                           lake_strview *song_id,
-                           lake_strview *artist_id)
+const lake_song_row *lake_song_index_find(const lake_song_index *idx,
+                                          lake_strview song,
+                                          lake_strview artist,
+                                          double length)
 {
     if (idx->n_keys == 0 || isnan(length))
-        return false;
+        return NULL;
     const song_slot *s =
         &idx->slots[find_slot(idx, hash_key(song, artist), song, artist)];
     if (!s->key)
-        return false;
+        return NULL;
     const song_row *best = NULL;
     double best_diff = 0;
     for (const song_row *row = s->key->first; row; row = row->next) {
@@ -318,9 +316,27 @@ bool lake_song_index_match(const lake_song_index *idx,
             best_diff = diff;
         }
     }
+    return best;
+}
+
+void lake_song_row_ids(const lake_song_row *row,
+                       lake_strview *song_id,
+                       lake_strview *artist_id)
+{
+    *song_id = row->song_id;
+    *artist_id = row->artist_id;
+}
+
+bool lake_song_index_match(const lake_song_index *idx,
+                           lake_strview song,
+                           lake_strview artist,
+                           double length,
+                           lake_strview *song_id,
+                           lake_strview *artist_id)
+{
+    const song_row *best = lake_song_index_find(idx, song, artist, length);
     if (!best)
         return false;
-    *song_id = best->song_id;
-    *artist_id = best->artist_id;
+    lake_song_row_ids(best, song_id, artist_id);
     return true;
 }

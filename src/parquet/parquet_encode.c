@@ -132,10 +132,9 @@ uint64_t lake_pq_hash_bytes(const void *p, size_t n)
     return fmix64(h);
 }
 
-/* The hash of a fixed-width value, given as its zero-extended bits. */
 static inline uint64_t hash_key(uint64_t key)
 {
-    return fmix64(key ^ 0x9E3779B97F4A7C15ULL);
+    return lake_pq_hash_fixed(key);
 }
 
 void lake_pq_dict_init(lake_pq_dict *d, const lake_allocator *alloc, int width)
@@ -143,6 +142,7 @@ void lake_pq_dict_init(lake_pq_dict *d, const lake_allocator *alloc, int width)
     memset(d, 0, sizeof(*d));
     d->alloc = alloc;
     d->width = width;
+    d->ascending = width != 0;
     lake_buf_init(&d->plain, alloc, 0);
 }
 
@@ -150,8 +150,10 @@ void lake_pq_dict_clear(lake_pq_dict *d)
 {
     d->n = 0;
     d->plain.len = 0;
-    if (d->slots)
+    /* An ascending dictionary has not touched its (zeroed) table. */
+    if (d->slots && !d->ascending)
         memset(d->slots, 0, d->n_slots * 2 * sizeof(*d->slots));
+    d->ascending = d->width != 0;
 }
 
 void lake_pq_dict_free(lake_pq_dict *d)
@@ -216,14 +218,66 @@ static lake_status grow_slots(lake_pq_dict *d)
     return LAKE_OK;
 }
 
-/* lake_pq_dict_put() for 4- and 8-byte values. */
+/* The bits of the fixed-width value at @p p, zero-extended. */
+static inline uint64_t fixed_key(const lake_pq_dict *d, const void *p)
+{
+    return d->width == 8 ? load64(p) : load32(p);
+}
+
+/* Append new fixed-width value @p p (bits @p key) as entry n, or refuse
+ * with LAKE_ETOOBIG / LAKE_ENOMEM and change nothing. */
+static lake_status append_fixed(lake_pq_dict *d,
+                                const void *p,
+                                size_t max_bytes)
+{
+    const size_t width = (size_t)d->width;
+    if (d->plain.len + width > max_bytes || d->n == UINT32_MAX - 1)
+        return LAKE_ETOOBIG;
+    LAKE_TRY(lake_buf_reserve(&d->plain, width));
+    memcpy(d->plain.data + d->plain.len, p, width);
+    d->plain.len += width;
+    return LAKE_OK;
+}
+
+/* Leave ascending mode: place the entries so far in a table big enough
+ * for one more (the table of an earlier chunk is reused: it is zeroed). */
+static lake_status leave_ascending(lake_pq_dict *d)
+{
+    size_t n_new = d->n_slots ? d->n_slots : 32;
+    while ((size_t)d->n * 2 >= n_new)
+        n_new *= 2;
+    if (n_new != d->n_slots) {
+        uint64_t *slots = lake_calloc(d->alloc, n_new * 2, sizeof(*slots));
+        if (!slots)
+            return LAKE_ENOMEM;
+        lake_free(d->alloc, d->slots);
+        d->slots = slots;
+        d->n_slots = n_new;
+    }
+    const size_t mask = d->n_slots - 1;
+    const uint8_t *plain = (const uint8_t *)d->plain.data;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const uint64_t key = fixed_key(d, plain + (size_t)i * d->width);
+        size_t pos = (size_t)hash_key(key) & mask;
+        while (d->slots[2 * pos + 1])
+            pos = (pos + 1) & mask;
+        d->slots[2 * pos] = key;
+        d->slots[2 * pos + 1] = (uint64_t)i + 1;
+    }
+    d->ascending = false;
+    return LAKE_OK;
+}
+
+/* lake_pq_dict_put() for 4- and 8-byte values, once the table is in use:
+ * find @p key (the bits of @p p) or insert it. */
 static lake_status put_fixed(lake_pq_dict *d,
                              const void *p,
+                             uint64_t key,
                              size_t max_bytes,
                              uint32_t *idx)
 {
-    const size_t width = (size_t)d->width;
-    const uint64_t key = width == 8 ? load64(p) : load32(p);
+    if ((size_t)d->n * 2 >= d->n_slots)
+        LAKE_TRY(grow_slots(d));
     const size_t mask = d->n_slots - 1;
     size_t pos = (size_t)hash_key(key) & mask;
     for (;;) {
@@ -236,11 +290,7 @@ static lake_status put_fixed(lake_pq_dict *d,
         }
         pos = (pos + 1) & mask;
     }
-    if (d->plain.len + width > max_bytes || d->n == UINT32_MAX - 1)
-        return LAKE_ETOOBIG;
-    LAKE_TRY(lake_buf_reserve(&d->plain, width));
-    memcpy(d->plain.data + d->plain.len, p, width);
-    d->plain.len += width;
+    LAKE_TRY(append_fixed(d, p, max_bytes));
     d->slots[2 * pos] = key;
     d->slots[2 * pos + 1] = (uint64_t)d->n + 1;
     *idx = d->n++;
@@ -253,10 +303,29 @@ lake_status lake_pq_dict_put(lake_pq_dict *d,
                              size_t max_bytes,
                              uint32_t *idx)
 {
+    if (d->width) {
+        const uint64_t key = fixed_key(d, p);
+        if (d->n > 0 && key == d->last) {
+            *idx = d->last_idx;
+            return LAKE_OK;
+        }
+        if (d->ascending) {
+            if (d->n == 0 || key > d->last) {
+                LAKE_TRY(append_fixed(d, p, max_bytes));
+                *idx = d->n++;
+                d->last = key;
+                d->last_idx = *idx;
+                return LAKE_OK;
+            }
+            LAKE_TRY(leave_ascending(d));
+        }
+        LAKE_TRY(put_fixed(d, p, key, max_bytes, idx));
+        d->last = key;
+        d->last_idx = *idx;
+        return LAKE_OK;
+    }
     if ((size_t)d->n * 2 >= d->n_slots)
         LAKE_TRY(grow_slots(d));
-    if (d->width)
-        return put_fixed(d, p, max_bytes, idx);
     /* Strings: the slot holds hash, index, offset and length, so a probe
      * reads one cache line and then the entry's bytes only on a match. */
     const uint64_t tag = lake_pq_hash_bytes(p, len) >> 32;

@@ -40,6 +40,10 @@
  * dictionary, and lose almost nothing in size. */
 #define DICT_UNIQUE_CHECK    1024
 #define DICT_RATIO_CHECK_MIN 16384
+/* Rows ahead of the current one whose dictionary slot is prefetched. */
+#define PREFETCH_ROWS 64
+/* Slots of a string column's memo (a power of two). */
+#define MEMO_SLOTS 1024
 
 typedef union pq_scalar {
     int64_t i;
@@ -53,6 +57,19 @@ typedef struct pq_stats {
     pq_scalar min, max; /* numeric types */
     lake_buf smin, smax; /* BYTE_ARRAY: owned copies */
 } pq_stats;
+
+/* A string column's memo of one write call: the dictionary index of the
+ * value at (ptr, len). Callers often pass many rows that point at the
+ * same bytes (values interned by the caller); the bytes at a pointer
+ * cannot change during a call, so a hit needs no hash of the bytes and
+ * no probe of the dictionary. Entries of another call (`gen`) are
+ * stale. */
+typedef struct pq_memo {
+    const char *ptr;
+    uint32_t len;
+    uint32_t idx;
+    uint32_t gen;
+} pq_memo;
 
 /* Where the last flushed chunk of a column went, for the footer. */
 typedef struct pq_chunk_meta {
@@ -85,6 +102,7 @@ typedef struct pq_col {
     uint32_t *seen;         /* strings: page_no when entry i was last seen */
     size_t seen_cap;        /* entries in `seen` */
     uint32_t page_no;       /* pages flushed so far, + 1 */
+    pq_memo *memo;          /* strings in dictionary mode: MEMO_SLOTS */
     bool dict_mode;         /* values go through the dictionary */
     bool dict_leave;        /* leave the dictionary at the next value */
     int dict_bits;          /* bit width of the current indices */
@@ -118,6 +136,7 @@ struct lake_pq_writer {
     int64_t rows;           /* rows accepted */
     int64_t rg_rows;        /* rows in the current row group */
     int64_t offset;         /* bytes written to the output */
+    uint32_t memo_gen;      /* the memos' current generation, from 1 */
     bool failed, closed;
 };
 
@@ -586,6 +605,25 @@ static void write_column_chunk(const lake_pq_writer *w,
     lake_tc_struct_end(tc); /* ColumnChunk */
 }
 
+/* Make every memo entry stale: at each write call (the caller may change
+ * its bytes between calls) and whenever the dictionaries are emptied. */
+static void memo_forget(lake_pq_writer *w)
+{
+    if (++w->memo_gen != 0)
+        return;
+    for (size_t j = 0; j < w->n_cols; j++)
+        if (w->cols[j].memo)
+            memset(w->cols[j].memo, 0, MEMO_SLOTS * sizeof(pq_memo));
+    w->memo_gen = 1;
+}
+
+static inline pq_memo *memo_slot(pq_col *c, const char *p, size_t n)
+{
+    const uint64_t h = ((uint64_t)(uintptr_t)p ^ (uint64_t)n) *
+                       0x9E3779B97F4A7C15ULL;
+    return &c->memo[h >> 54]; /* 64 - log2(MEMO_SLOTS) */
+}
+
 /* Empty the chunk of @p c (and its pending page) for the next row group
  * or file, keeping the memory. */
 static void reset_chunk(const lake_pq_writer *w, pq_col *c)
@@ -669,6 +707,7 @@ static lake_status flush_row_group(lake_pq_writer *w, lake_error *err)
     w->rg_rows = 0;
     for (size_t j = 0; j < w->n_cols; j++)
         reset_chunk(w, &w->cols[j]);
+    memo_forget(w);
     return LAKE_OK;
 }
 
@@ -819,7 +858,20 @@ static lake_status encode_column(lake_pq_writer *w,
                                  lake_error *err)
 {
     LAKE_TRY(reserve_values(w, c, end - begin, err));
+    if (c->type == LAKE_PQ_STRING && c->dict_mode && !c->memo) {
+        c->memo = lake_calloc(w->alloc, MEMO_SLOTS, sizeof(*c->memo));
+        if (!c->memo)
+            return fail_status(w, err, LAKE_ENOMEM, "string memo");
+    }
+    const bool prefetch = c->width != 0 && c->dict_mode;
     for (int64_t r = begin; r < end; r++) {
+        if (prefetch && r + PREFETCH_ROWS < end) {
+            const void *slot = lake_pq_dict_slot_of(
+                &c->dict, (const char *)cd->values +
+                              (size_t)(r + PREFETCH_ROWS) * c->width);
+            if (slot)
+                LAKE_PREFETCH(slot);
+        }
         if (LAKE_UNLIKELY(c->dict_leave))
             LAKE_TRY(leave_dictionary(w, c, err));
         if (c->page_n_values >= PAGE_MAX_VALUES ||
@@ -846,11 +898,27 @@ static lake_status encode_column(lake_pq_writer *w,
                             "is %zu bytes (over 2 GiB)",
                             c->name, (long long)r, sv->len);
             const char *p = sv->len ? sv->ptr : "";
-            const size_t before = c->page_n_idx;
-            LAKE_TRY(put_value(w, c, p, sv->len, err));
+            pq_memo *m = c->dict_mode ? memo_slot(c, p, sv->len) : NULL;
             bool seen = false;
-            if (c->page_n_idx > before)
-                LAKE_TRY(seen_in_page(w, c, c->idx[before], &seen, err));
+            if (m && m->gen == w->memo_gen && m->ptr == p &&
+                m->len == sv->len) {
+                /* what put_value() does for a value in the dictionary */
+                c->chunk_nonnull++;
+                c->idx[c->page_n_idx++] = m->idx;
+                LAKE_TRY(seen_in_page(w, c, m->idx, &seen, err));
+            } else {
+                const size_t before = c->page_n_idx;
+                LAKE_TRY(put_value(w, c, p, sv->len, err));
+                if (c->page_n_idx > before) {
+                    LAKE_TRY(seen_in_page(w, c, c->idx[before], &seen, err));
+                    if (m) {
+                        m->ptr = p;
+                        m->len = (uint32_t)sv->len;
+                        m->idx = c->idx[before];
+                        m->gen = w->memo_gen;
+                    }
+                }
+            }
             if (!seen)
                 rc = stats_add_bytes(&c->page_stats, p, sv->len);
             break;
@@ -1073,6 +1141,7 @@ lake_status lake_pq_writer_write(lake_pq_writer *w,
         if (!columns[j].values)
             return fail(w, err, LAKE_EINVAL, "column \"%s\": no values",
                         w->cols[j].name);
+    memo_forget(w);
     int64_t done = 0;
     while (done < n_rows) {
         const int64_t n = slice_rows(w, n_rows - done);
@@ -1182,6 +1251,7 @@ lake_status lake_pq_writer_reopen(lake_pq_writer *w,
     w->failed = w->closed = false;
     for (size_t j = 0; j < w->n_cols; j++)
         reset_chunk(w, &w->cols[j]);
+    memo_forget(w);
     return LAKE_OK;
 }
 
@@ -1201,6 +1271,7 @@ void lake_pq_writer_free(lake_pq_writer *w)
         lake_free(a, c->levels);
         lake_free(a, c->idx);
         lake_free(a, c->seen);
+        lake_free(a, c->memo);
         lake_buf_reset(&c->plain);
         lake_buf_reset(&c->pages);
         stats_free(&c->page_stats);

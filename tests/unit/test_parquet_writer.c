@@ -1343,6 +1343,71 @@ static void test_parquet_writer__reopen_gives_the_same_bytes(void **state)
     free_mem(&ref);
 }
 
+/* Rows that point at the same bytes (values the caller interned, which
+ * the writer remembers by pointer within a call) give the file that a
+ * copy per row gives: also when the caller changes those bytes between
+ * calls, and when row groups end and the dictionary overflows inside a
+ * call. */
+static void test_parquet_writer__shared_string_pointers(void **state)
+{
+    (void)state;
+    enum { N = 3000, W = 16 };
+    const lake_pq_column_def defs[] = {{"s", LAKE_PQ_STRING, 1}};
+    lake_pq_writer_opts o = {0};
+    o.codec = LAKE_CODEC_NONE;
+    o.row_group_bytes = 1024;
+    o.dict_max_bytes = 256;
+    char pool[8][W];
+    for (int k = 0; k < 8; k++)
+        snprintf(pool[k], W, "value-%.*s", k, "abcdefgh");
+    char *copies = malloc((size_t)N * W);
+    lake_strview *shared = malloc(N * sizeof(*shared));
+    lake_strview *copied = malloc(N * sizeof(*copied));
+    uint8_t *valid = malloc(N);
+    assert_non_null(copies);
+    assert_non_null(shared);
+    assert_non_null(copied);
+    assert_non_null(valid);
+    memfile a, b;
+    open_mem(&a, defs, 1, &o);
+    open_mem(&b, defs, 1, &o);
+    lake_error err;
+    for (int call = 0; call < 2; call++) {
+        for (int i = 0; i < N; i++) {
+            char *c = copies + (size_t)i * W;
+            const int k = (i * 7 + call) % 9;
+            valid[i] = k != 8;
+            if (i % 50 == 0) /* unique values fill the dictionary */
+                snprintf(c, W, "u%d-%05d", call, i);
+            else
+                memcpy(c, pool[k % 8], W);
+            copied[i] = (lake_strview){c, strlen(c)};
+            shared[i] = i % 50 == 0 ? copied[i]
+                                    : (lake_strview){pool[k % 8],
+                                                     strlen(pool[k % 8])};
+        }
+        const lake_pq_column_data ca[] = {{shared, valid}};
+        const lake_pq_column_data cb[] = {{copied, valid}};
+        assert_int_equal(lake_pq_writer_write(a.w, ca, N, &err), LAKE_OK);
+        assert_int_equal(lake_pq_writer_write(b.w, cb, N, &err), LAKE_OK);
+        for (int k = 0; k < 8; k++)
+            pool[k][0] = 'V'; /* same pointers, other bytes */
+    }
+    close_mem(&a);
+    close_mem(&b);
+    parsed f;
+    parse_file(a.bytes, a.size, &f);
+    assert_true(f.n_rg > 2);
+    assert_int_equal(a.size, b.size);
+    assert_memory_equal(a.bytes, b.bytes, a.size);
+    free_mem(&a);
+    free_mem(&b);
+    free(copies);
+    free(shared);
+    free(copied);
+    free(valid);
+}
+
 /* ---- the memory output the tests rely on ---- */
 
 static void test_parquet_writer__memory_output(void **state)
@@ -1452,6 +1517,7 @@ int main(void)
         cmocka_unit_test(test_parquet_writer__oom_sweep),
         cmocka_unit_test(test_parquet_writer__memory_bounded_by_a_row_group),
         cmocka_unit_test(test_parquet_writer__reopen_gives_the_same_bytes),
+        cmocka_unit_test(test_parquet_writer__shared_string_pointers),
         cmocka_unit_test(test_parquet_writer__memory_output),
         cmocka_unit_test(test_parquet_writer__file_output_round_trip),
     };
