@@ -222,6 +222,10 @@ static uint64_t bucket_key_of_play(etl_worker *w, int64_t ts_ms)
     return w->day_ym * hash_slots + h;
 }
 
+_Static_assert(sizeof(((etl_user *)0)->dict_hint) ==
+                   ETL_PLAY_N_DICT * sizeof(uint32_t),
+               "a hint per spilled dictionary string");
+
 /* The spill dictionary id of @p s, string @p i (< ETL_PLAY_N_DICT) of a
  * play of user @p u: the user's hint when it still names these bytes,
  * else etl_strdict_put(), which the hint then remembers. */

@@ -865,7 +865,9 @@ static lake_status encode_column(lake_pq_writer *w,
     }
     const bool prefetch = c->width != 0 && c->dict_mode;
     for (int64_t r = begin; r < end; r++) {
-        if (prefetch && r + PREFETCH_ROWS < end) {
+        /* A NULL row's value slot may be uninitialised: not read. */
+        if (prefetch && r + PREFETCH_ROWS < end &&
+            (!cd->valid || cd->valid[r + PREFETCH_ROWS])) {
             const void *slot = lake_pq_dict_slot_of(
                 &c->dict, (const char *)cd->values +
                               (size_t)(r + PREFETCH_ROWS) * c->width);
