@@ -85,16 +85,6 @@ lake_status lake_rle_encode_u8(const uint8_t *values,
 
 /* ---- hashing ---- */
 
-static inline uint64_t fmix64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-}
-
 static inline uint64_t load64(const uint8_t *p)
 {
     uint64_t v;
@@ -129,7 +119,7 @@ uint64_t lake_pq_hash_bytes(const void *p, size_t n)
     else
         k = 0;
     h = (h ^ k ^ ((uint64_t)n << 59)) * 0x94d049bb133111ebULL;
-    return fmix64(h);
+    return lake_pq_fmix64(h);
 }
 
 static inline uint64_t hash_key(uint64_t key)

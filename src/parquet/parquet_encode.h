@@ -72,17 +72,21 @@ LAKE_NODISCARD lake_status lake_pq_dict_put(lake_pq_dict *d,
 /* Hash of a byte run, also used for fixed-width values. */
 uint64_t lake_pq_hash_bytes(const void *p, size_t n);
 
-/* The hash of a fixed-width value, given as its zero-extended bits
- * (murmur3's finalizer). */
+/* murmur3's 64-bit finalizer. */
+static inline uint64_t lake_pq_fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+/* The hash of a fixed-width value, given as its zero-extended bits. */
 static inline uint64_t lake_pq_hash_fixed(uint64_t key)
 {
-    key ^= 0x9E3779B97F4A7C15ULL;
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ULL;
-    key ^= key >> 33;
-    return key;
+    return lake_pq_fmix64(key ^ 0x9E3779B97F4A7C15ULL);
 }
 
 /* The table slot that a lookup of the fixed-width value at @p p reads
