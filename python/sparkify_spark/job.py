@@ -43,7 +43,7 @@ else:
 PKG_DIR = Path(__file__).resolve().parent
 INPUT_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
 ZIP_NAME = "sparkify_spark.zip"
-MapFn = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+MapFn = taskwrite.MapFn
 Post = Optional[Callable[[Iterable[pa.RecordBatch]],
                          Iterator[pa.RecordBatch]]]
 MIN_BATCH_ROWS = 8192  # rows gathered before a batch goes to the JVM
@@ -392,7 +392,7 @@ def _tasks_see_driver_disk(master: str, opt_in: bool) -> bool:
 def local_input_path(uri: str, master: str, opt_in: bool) -> Optional[str]:
     """The local path of the input root @uri (qualified: file:/...,
     s3a://...) when the driver lists it with liblake and the tasks open its
-    files by path (read_local), else None (binaryFile). Only a file: root
+    files by path (LocalInputs), else None (binaryFile). Only a file: root
     on a local[...] master, where driver and tasks share the disk, or with
     @opt_in (spark.sparkify.localInputs=true: the roots are at the same
     path on the driver and on every executor, e.g. a shared mount or

@@ -91,26 +91,34 @@ def ordered_plays(batches: Iterable[pa.RecordBatch]
 
 def _change(t: pa.Table, keys: Sequence[str]) -> pa.Array:
     """Row i of the result: whether rows i and i + 1 of @t differ in any
-    of @keys (never NULL: the keys here are never NULL)."""
+    of @keys, NULL equal to NULL (never NULL itself)."""
     n = t.num_rows
     out: Optional[pa.Array] = None
     for k in keys:
         col = t.column(k)
-        d = pc.not_equal(col.slice(1, n - 1), col.slice(0, n - 1))
+        a, b = col.slice(1, n - 1), col.slice(0, n - 1)
+        d = pc.not_equal(a, b)
+        if col.null_count:  # the plays' keys never are: the cheap path
+            d = pc.if_else(pc.or_(pc.is_null(a), pc.is_null(b)),
+                           pc.not_equal(pc.is_null(a), pc.is_null(b)), d)
         out = d if out is None else pc.or_(out, d)
     assert out is not None
     return out
 
 
+def _nonzero(change: pa.Array) -> pa.Array:
+    """Indexes of the true rows of @change, one array (uint64)."""
+    idx = pc.indices_nonzero(change)
+    return idx.combine_chunks() if isinstance(idx, pa.ChunkedArray) else idx
+
+
 def run_starts(t: pa.Table, keys: Sequence[str]) -> pa.Array:
-    """Indexes of the first row of each run of equal @keys in @t."""
-    n = t.num_rows
-    if n == 0:
-        return pa.array([], pa.int64())
-    nxt = pc.add(pc.indices_nonzero(_change(t, keys)), pa.scalar(1, pa.uint64()))
-    return pa.concat_arrays([pa.array([0], pa.uint64()),
-                             nxt.combine_chunks() if isinstance(
-                                 nxt, pa.ChunkedArray) else nxt])
+    """Indexes of the first row of each run of equal @keys in @t (sorted
+    by them; NULL equal to NULL)."""
+    if t.num_rows == 0:
+        return pa.array([], pa.uint64())
+    nxt = pc.add(_nonzero(_change(t, keys)), pa.scalar(1, pa.uint64()))
+    return pa.concat_arrays([pa.array([0], pa.uint64()), nxt])
 
 
 def run_ends(t: pa.Table, keys: Sequence[str]) -> pa.Array:
@@ -118,10 +126,14 @@ def run_ends(t: pa.Table, keys: Sequence[str]) -> pa.Array:
     n = t.num_rows
     if n == 0:
         return pa.array([], pa.uint64())
-    last = pc.indices_nonzero(_change(t, keys))
-    if isinstance(last, pa.ChunkedArray):
-        last = last.combine_chunks()
-    return pa.concat_arrays([last, pa.array([n - 1], pa.uint64())])
+    return pa.concat_arrays([_nonzero(_change(t, keys)),
+                             pa.array([n - 1], pa.uint64())])
+
+
+def runs(t: pa.Table, keys: Sequence[str]) -> List[Tuple[int, int]]:
+    """(offset, length) of each run of equal @keys in @t."""
+    starts = run_starts(t, keys).to_pylist()
+    return [(s, e - s) for s, e in zip(starts, starts[1:] + [t.num_rows])]
 
 
 def _latest(t: pa.Table) -> pa.Table:
@@ -207,10 +219,9 @@ def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
     song_id, artist_id = match(t, dim)
     first = np.zeros(t.num_rows, dtype=bool)
     first[run_starts(t, ("ts",)).to_numpy()] = True
-    cols = {c: t.column(c) for c in SONGPLAY_COLS if c not in
-            ("song_id", "artist_id")}
-    cols["song_id"], cols["artist_id"] = song_id, artist_id
-    out = {c: cols[c] for c in SONGPLAY_COLS}
+    matched = {"song_id": song_id, "artist_id": artist_id}
+    out = {c: matched[c] if c in matched else t.column(c)
+           for c in SONGPLAY_COLS}
     for c in ("hour", "day", "week", "weekday"):
         out[c] = t.column(c)
     out["_new_ts"] = pa.array(first)

@@ -51,6 +51,8 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import (IntegerType, LongType, StringType, StructField,
                                StructType)
 
+from . import taskside, transforms
+
 STAGING = "_staging"
 CANCEL_WAIT_S = 10.0  # longest wait for cancelled tasks before cleanup
 
@@ -89,27 +91,6 @@ class Cancelled(RuntimeError):
 
 
 # ---- inside the executors ---------------------------------------------
-
-def _runs(table: pa.Table, keys: Sequence[str]) -> List[Tuple[int, int]]:
-    """(offset, length) of the runs of equal keys in @table, which is
-    sorted by @keys (NULL equal to NULL)."""
-    import pyarrow.compute as pc
-    n = table.num_rows
-    if n == 0:
-        return []
-    change = None
-    for k in keys:
-        col = table.column(k)
-        a, b = col.slice(1), col.slice(0, n - 1)
-        same = pc.or_kleene(pc.fill_null(pc.equal(a, b), False),
-                            pc.and_(pc.is_null(a), pc.is_null(b)))
-        diff = pc.invert(same)
-        change = diff if change is None else pc.or_(change, diff)
-    starts = [0] + [i + 1 for i in
-                    pc.indices_nonzero(change).to_pylist()]  # type: ignore
-    ends = starts[1:] + [n]
-    return [(s, e - s) for s, e in zip(starts, ends)]
-
 
 def writable_schema(schema: pa.Schema) -> pa.Schema:
     """@schema with every field nullable: Spark's writer makes every
@@ -177,6 +158,7 @@ def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
         from sparkify_spark import _native as native  # on the executor
+        from sparkify_spark import taskside
         task, attempt = _attempt()
         got = list(batches)
         data = (pa.Table.from_batches(got) if got
@@ -205,7 +187,7 @@ def file_writer(stage_table: str, partitions: Sequence[str], schema: pa.Schema,
             data = data.sort_by([(k, "ascending") for k in parts])
             body = data.drop_columns(parts)
             cols = [data.column(k) for k in parts]
-            for off, n in _runs(data, parts):
+            for off, n in taskside.runs(data, parts):
                 folder = "/".join(native.partition_name(k, c[off].as_py())
                                   for k, c in zip(parts, cols))
                 _mkdirs_below(stage_table, folder, made)
@@ -255,22 +237,23 @@ def json_writer(stage_table: str, run_id: str
     return run
 
 
-# The files of the two tables taskside.songplays makes: columns without
-# the partition columns (year, month), every one OPTIONAL (Spark's
-# writer's schema, as file_writer writes).
-_TS = pa.timestamp("us", tz="UTC")
-PLAY_FILES: Dict[str, pa.Schema] = {
-    "songplays": pa.schema([
-        ("songplay_id", pa.int64()), ("start_time", _TS),
-        ("user_id", pa.int64()), ("level", pa.string()),
-        ("song_id", pa.string()), ("artist_id", pa.string()),
-        ("session_id", pa.int64()), ("location", pa.string()),
-        ("user_agent", pa.string())]),
-    "time": pa.schema([
-        ("start_time", _TS), ("hour", pa.int32()), ("day", pa.int32()),
-        ("week", pa.int32()), ("weekday", pa.int32())]),
-}
 PLAY_PARTITIONS = ("year", "month")
+
+
+def _play_file_schema(cols: Sequence[str]) -> pa.Schema:
+    """The file schema of @cols of transforms.SONGPLAY_ROWS without the
+    partition columns, every column OPTIONAL (Spark's writer's schema, as
+    file_writer writes)."""
+    return writable_schema(to_arrow_schema(StructType(
+        [transforms.SONGPLAY_ROWS[c] for c in cols
+         if c not in PLAY_PARTITIONS]), timezone="UTC"))
+
+
+# The files of the two tables taskside.songplays makes.
+PLAY_FILES: Dict[str, pa.Schema] = {
+    "songplays": _play_file_schema(taskside.SONGPLAY_COLS),
+    "time": _play_file_schema(taskside.TIME_COLS),
+}
 
 
 def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
@@ -336,9 +319,8 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
             for t in taskside.songplays(counted(batches), dim.value):
                 made_rows["songplays"] += t.num_rows
                 made_rows["time"] += pc.sum(t.column("_new_ts")).as_py() or 0
-                starts = taskside.run_starts(t, PLAY_PARTITIONS).to_pylist()
-                for off, end in zip(starts, starts[1:] + [t.num_rows]):
-                    part = t.slice(off, end - off)
+                for off, n in taskside.runs(t, PLAY_PARTITIONS):
+                    part = t.slice(off, n)
                     folder = "/".join(
                         native.partition_name(k, part.column(k)[0].as_py())
                         for k in PLAY_PARTITIONS)

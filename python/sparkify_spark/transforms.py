@@ -67,12 +67,10 @@ def _subset(schema: StructType, names: Sequence[str]) -> StructType:
 
 
 # The rows taskside.py's functions give (the same types, fewer columns).
-PLAY_ROWS = _subset(EVENT_ROWS, taskside.PLAY_COLS)
 ORDERED_PLAY_ROWS = StructType(
     [StructField("_order", LongType(), True)] +
     list(_subset(EVENT_ROWS, taskside.PLAY_BODY).fields))
 SMALL_ROWS = _subset(EVENT_ROWS, taskside.SMALL_COLS)
-REJECT_ROWS = _subset(EVENT_ROWS, taskside.REJECT_COLS)
 # taskside.songplays: the songplays table, the time parts, and `_new_ts`.
 SONGPLAY_ROWS = _schema(
     ("songplay_id", LongType()), ("start_time", TimestampType()),
@@ -103,14 +101,14 @@ def records(parsed: DataFrame) -> DataFrame:
 
 def rejects(parsed: DataFrame) -> DataFrame:
     """The rejected rows as quarantine entries, with their order key
-    (REJECT_ROWS)."""
+    (taskside.REJECT_COLS)."""
     return (parsed.where(F.col("reason").isNotNull())
             .select(*taskside.REJECT_COLS))
 
 
 def quarantine(song_rejects: DataFrame, event_rejects: DataFrame
                ) -> DataFrame:
-    """Every rejected record (REJECT_ROWS of each kind): {source, line,
+    """Every rejected record (rejects() of each kind): {source, line,
     reason, raw}, one partition in input order (song files first, then
     log files, as the native engine writes them)."""
     both = (song_rejects.withColumn("_kind", F.lit(0))
@@ -166,8 +164,8 @@ def users_table(events: DataFrame) -> DataFrame:
 
 
 def plays(events: DataFrame) -> DataFrame:
-    """The NextSong records of cached event rows, PLAY_ROWS (the readers
-    of large logs get them from C: taskside.ordered_plays)."""
+    """The NextSong records of cached event rows, taskside.PLAY_COLS (the
+    readers of large logs get them from C: taskside.ordered_plays)."""
     return (records(events).where(F.col("page") == "NextSong")
             .select(*taskside.PLAY_COLS))
 
@@ -199,7 +197,7 @@ def star_schema(song_rows: DataFrame, users_from: DataFrame,
                 event_rejects: DataFrame) -> Dict[str, DataFrame]:
     """The tables that Spark's aggregations make, and the quarantine:
     songs, artists, users (from @users_from: event records, or each
-    task's latest per user) and _quarantine (@event_rejects: REJECT_ROWS
+    task's latest per user) and _quarantine (@event_rejects: rejects()
     of the logs), plus `_last_songs`, the songs the plays are matched
     against (songplays and time come from taskside.songplays)."""
     songs = records(song_rows)
