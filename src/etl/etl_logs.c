@@ -201,15 +201,11 @@ static uint64_t year_month_of(int64_t ts_ms)
     return (uint64_t)(tp.year - 1800) * 12 + (uint64_t)(tp.month - 1);
 }
 
-uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots)
-{
-    const uint64_t h = mix64((uint64_t)ts_ms) & (hash_slots - 1);
-    return year_month_of(ts_ms) * hash_slots + h;
-}
-
-/* etl_bucket_key() for a worker's next play: the month is a function of
- * the UTC day, and a log file's events come day by day, so it is worked
- * out again only when the day changes (it cost ~180 instructions). */
+/* The bucket of a worker's next play: (year, month) of @p ts_ms times the
+ * hash slots (a power of two) plus a hash of ts. The month is a function
+ * of the UTC day, and a log file's events come day by day, so it is
+ * worked out again only when the day changes (it cost ~180
+ * instructions). */
 static uint64_t bucket_key_of_play(etl_worker *w, int64_t ts_ms)
 {
     const uint32_t hash_slots = w->ctx->hash_slots;

@@ -60,10 +60,6 @@ static inline int64_t etl_day_start_ms(int64_t ts_ms)
     return ts_ms - (r < 0 ? r + ETL_MS_PER_DAY : r);
 }
 
-/* The bucket of a play: (year, month) of @p ts_ms times @p hash_slots
- * (a power of two) plus a hash of ts. */
-uint64_t etl_bucket_key(int64_t ts_ms, uint32_t hash_slots);
-
 /* Write a worker's buffered plays to its spill file. */
 LAKE_NODISCARD lake_status etl_spill_flush(etl_worker *w, lake_error *err);
 #endif
