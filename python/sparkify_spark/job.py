@@ -577,11 +577,12 @@ def play_partitions(cores: int, log_bytes: Optional[int]) -> int:
 
 def plays_rows(dim: Any) -> MapFn:
     """The mapInArrow function of the plays (transforms.plays_by_day)
-    when Spark writes the tables: taskside.songplays against @dim (a
+    when Spark writes the tables: taskside.hour_plays, then
+    taskside.songplays against @dim (a
     Broadcast of taskside.songs_dim), transforms.SONGPLAY_ROWS out."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from sparkify_spark import taskside as ts  # on the executor
-        for t in ts.songplays(batches, dim.value):
+        for t in ts.songplays(ts.hour_plays(batches), dim.value):
             yield from t.to_batches()
     return run
 
@@ -620,8 +621,8 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         # Two readers of the same files, each keeping in the task what
         # its tables need (taskside.py): the plays, and the few rows of
         # the users table and the quarantine (cached for both).
-        plays = logs.read(_native.EVENTS, transforms.ORDERED_PLAY_ROWS,
-                          taskside.ordered_plays, order=True,
+        plays = logs.read(_native.EVENTS, transforms.PLAY_BLOBS,
+                          taskside.ordered_play_blobs, order=True,
                           columns=taskside.PLAY_READ,
                           rows=_native.ROWS_PLAYS)
         small = logs.read(_native.EVENTS, transforms.SMALL_ROWS,

@@ -30,7 +30,8 @@ Every function here is a pure function of Arrow data; transforms.py has
 the Spark side, job.py puts them together."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import (Any, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -64,7 +65,14 @@ TIME_COLS = ("start_time", "hour", "day", "week", "month", "year", "weekday")
 # The songs a play is matched against (one row per song_id).
 DIM_COLS = ("song_id", "title", "artist_id", "artist_name", "duration")
 
-CHUNK_ROWS = 1 << 18  # plays gathered before a pass (plus one ts run)
+# The plays' shuffle (play_blobs): partitioned by day, a blob holds
+# plays of one hour (the unit the tasks gather into chunks).
+DAY_KEY = ("year", "month", "day")
+BLOB_KEY = DAY_KEY + ("hour",)
+BLOB_COLS = BLOB_KEY + ("blob",)
+BLOB_ROWS = 1 << 16  # plays a task holds before it makes blobs of them
+
+CHUNK_ROWS = 1 << 18  # plays gathered before a pass (plus one hour)
 USER_STATE_ROWS = 1 << 18  # events gathered before they are reduced
 
 
@@ -87,6 +95,87 @@ def ordered_plays(batches: Iterable[pa.RecordBatch]
     for b in batches:
         if b.num_rows:
             yield b.select(list(ORDERED_PLAY_COLS))
+
+
+def ordered_play_blobs(batches: Iterable[pa.RecordBatch]
+                       ) -> Iterator[pa.RecordBatch]:
+    """ordered_plays, then play_blobs: the readers of large logs."""
+    return play_blobs(ordered_plays(batches))
+
+
+def play_blobs(batches: Iterable[pa.RecordBatch]
+               ) -> Iterator[pa.RecordBatch]:
+    """A task's plays (PLAY_COLS or ORDERED_PLAY_COLS) as BLOB_COLS rows,
+    what the plays' shuffle moves: (year, month, day, hour, blob), each
+    blob an Arrow IPC stream of plays of that hour. About BLOB_ROWS plays
+    are held at a time, so an hour may have several blobs per task.
+    Spark then moves and sorts a few thousand binary rows instead of
+    every play as a row of its own (converted from Arrow, serialized,
+    sorted, converted back to Arrow for the task that writes it)."""
+    held: List[pa.RecordBatch] = []
+    n = 0
+    for b in batches:
+        if not b.num_rows:
+            continue
+        held.append(b)
+        n += b.num_rows
+        if n >= BLOB_ROWS:
+            yield _blobs(pa.Table.from_batches(held))
+            held, n = [], 0
+    if held:
+        yield _blobs(pa.Table.from_batches(held))
+
+
+def _blobs(t: pa.Table) -> pa.RecordBatch:
+    """@t's rows as BLOB_COLS, one blob per run of one hour (BLOB_KEY) in
+    the order they come, unsorted: a log file holds about one day in
+    time order, and a sort would copy every play once more. The streams
+    are written one after the other into one buffer, the blob column's
+    data, with their offsets."""
+    import numpy as np
+    keys: dict[str, list[int]] = {k: [] for k in BLOB_KEY}
+    sink = pa.BufferOutputStream()
+    offsets = [0]
+    for off, n in runs(t, BLOB_KEY):
+        part = t.slice(off, n)
+        for k in BLOB_KEY:
+            keys[k].append(part.column(k)[0].as_py())
+        with pa.ipc.new_stream(sink, t.schema) as w:
+            w.write_table(part)
+        offsets.append(sink.tell())
+    if offsets[-1] >= 1 << 31:
+        raise ValueError("sparkify: plays of one batch over 2 GB as Arrow")
+    blob = pa.Array.from_buffers(
+        pa.binary(), len(offsets) - 1,
+        [None, pa.py_buffer(np.array(offsets, dtype=np.int32)),
+         sink.getvalue()])
+    cols = [pa.array(keys[k], pa.int32()) for k in BLOB_KEY]
+    return pa.record_batch(cols + [blob], names=list(BLOB_COLS))
+
+
+def hour_plays(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """BLOB_COLS rows sorted by BLOB_KEY (transforms.plays_by_day) back to
+    plays: tables of whole hours, the hours gathered up to about
+    CHUNK_ROWS plays (one hour may make a table bigger). What songplays
+    reads: every play of a ts is in one table, and the tables come in ts
+    order. At most one table and one hour are held."""
+    held: List[pa.Table] = []
+    n = 0
+    key: Optional[Tuple[Any, ...]] = None
+    for b in batches:
+        cols = [b.column(k).to_pylist() for k in BLOB_KEY]
+        blob = b.column("blob")
+        for i in range(b.num_rows):
+            k = tuple(c[i] for c in cols)
+            if k != key and n >= CHUNK_ROWS:  # between two hours
+                yield pa.concat_tables(held)
+                held, n = [], 0
+            key = k
+            t = pa.ipc.open_stream(blob[i].as_buffer()).read_all()
+            held.append(t)
+            n += t.num_rows
+    if held:
+        yield pa.concat_tables(held)
 
 
 def _change(t: pa.Table, keys: Sequence[str]) -> pa.Array:
@@ -210,12 +299,16 @@ def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
     """One chunk of plays (every row of each ts it holds): the first of
     each identity in input order, matched, in (ts, identity) order:
     SONGPLAY_COLS, the time parts and `_new_ts`, true on the first row of
-    each start_time."""
+    each start_time. The sort is of the key columns; every column is
+    copied once, for the rows kept."""
     import numpy as np
     order = ("_order",) if "_order" in chunk.schema.names \
         else ("source", "rec")
-    chunk = chunk.sort_by([(k, "ascending") for k in IDENTITY + order])
-    t = chunk.take(run_starts(chunk, IDENTITY))
+    keys = IDENTITY + order
+    idx = pc.sort_indices(chunk.select(list(keys)),
+                          [(k, "ascending") for k in keys])
+    ids = chunk.select(list(IDENTITY)).take(idx)
+    t = chunk.take(idx.take(run_starts(ids, IDENTITY)))
     song_id, artist_id = match(t, dim)
     first = np.zeros(t.num_rows, dtype=bool)
     first[run_starts(t, ("ts",)).to_numpy()] = True
@@ -228,41 +321,20 @@ def _pass(chunk: pa.Table, dim: pa.Table) -> pa.Table:
     return pa.table(out)
 
 
-def songplays(batches: Iterable[pa.RecordBatch], dim: pa.Table,
-              chunk_rows: Optional[int] = None) -> Iterator[pa.Table]:
-    """_pass over the plays of one partition (PLAY_COLS or
-    ORDERED_PLAY_COLS), which arrive
-    sorted by ts, in chunks of about @chunk_rows rows cut between two ts
-    values: the output is in ts order. A ts seen in two chunks (the input
-    was not sorted) is an error, not a wrong table."""
-    if chunk_rows is None:
-        chunk_rows = CHUNK_ROWS
-    pending: List[pa.RecordBatch] = []
-    n = 0
-    seen: List[Optional[int]] = [None]  # the largest ts passed
-
-    def run(t: pa.Table) -> pa.Table:
+def songplays(tables: Iterable[pa.Table], dim: pa.Table
+              ) -> Iterator[pa.Table]:
+    """_pass over each of @tables, plays (PLAY_COLS or ORDERED_PLAY_COLS)
+    of one partition as hour_plays gives them: every play of a ts in one
+    table, the tables in ts order. The output is in ts order. A ts seen
+    in two tables (the input was not in that order) is an error, not a
+    wrong table."""
+    seen: Optional[int] = None  # the largest ts passed
+    for t in tables:
+        if not t.num_rows:
+            continue
         mm = pc.min_max(t.column("ts")).as_py()
-        if seen[0] is not None and mm["min"] <= seen[0]:
+        if seen is not None and mm["min"] <= seen:
             raise RuntimeError("sparkify: plays not sorted by ts in their "
                                "partition")
-        seen[0] = mm["max"]
-        return _pass(t, dim)
-
-    for b in batches:
-        if not b.num_rows:
-            continue
-        pending.append(b)
-        n += b.num_rows
-        if n < chunk_rows:
-            continue
-        t = pa.Table.from_batches(pending)
-        ts = t.column("ts")
-        k = pc.index(ts, ts[n - 1]).as_py()  # where the last ts begins
-        if k <= 0:
-            continue  # one ts so far: gather more
-        yield run(t.slice(0, k))
-        rest = t.slice(k)
-        pending, n = rest.to_batches(), rest.num_rows
-    if n:
-        yield run(pa.Table.from_batches(pending))
+        seen = mm["max"]
+        yield _pass(t, dim)

@@ -258,8 +258,8 @@ PLAY_FILES: Dict[str, pa.Schema] = {
 
 def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
     """The mapInArrow function of the plays (transforms.plays_by_day:
-    partitioned by day, sorted by ts): taskside.songplays
-    against @dim (a Broadcast of taskside.songs_dim), written as the
+    blobs partitioned by day, sorted by hour): taskside.hour_plays, then
+    taskside.songplays against @dim (a Broadcast of taskside.songs_dim), written as the
     songplays and time tables below @stage_dir/<table>, one file per
     (year, month) folder and task; yields MANIFEST rows of both tables.
     The months arrive one after the other, so one file of each table is
@@ -280,8 +280,7 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
         made_rows = {t: 0 for t in PLAY_FILES}  # rows the pass gave
         received = [0]  # plays the task was given
 
-        def counted(bs: Iterator[pa.RecordBatch]
-                    ) -> Iterator[pa.RecordBatch]:
+        def counted(bs: Iterator[pa.Table]) -> Iterator[pa.Table]:
             for b in bs:
                 received[0] += b.num_rows
                 yield b
@@ -316,7 +315,8 @@ def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
             cur[table] = (rel, w, n + body.num_rows)
 
         try:
-            for t in taskside.songplays(counted(batches), dim.value):
+            for t in taskside.songplays(
+                    counted(taskside.hour_plays(batches)), dim.value):
                 made_rows["songplays"] += t.num_rows
                 made_rows["time"] += pc.sum(t.column("_new_ts")).as_py() or 0
                 for off, n in taskside.runs(t, PLAY_PARTITIONS):

@@ -21,7 +21,7 @@ from typing import Dict, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import (BooleanType, DoubleType, IntegerType,
+from pyspark.sql.types import (BinaryType, BooleanType, DoubleType, IntegerType,
                                LongType, StringType, StructField, StructType,
                                TimestampType)
 
@@ -71,6 +71,9 @@ ORDERED_PLAY_ROWS = StructType(
     [StructField("_order", LongType(), True)] +
     list(_subset(EVENT_ROWS, taskside.PLAY_BODY).fields))
 SMALL_ROWS = _subset(EVENT_ROWS, taskside.SMALL_COLS)
+# taskside.play_blobs: an hour's plays of one task as one Arrow IPC stream.
+PLAY_BLOBS = _schema(*[(k, IntegerType()) for k in taskside.BLOB_KEY],
+                     ("blob", BinaryType()))
 # taskside.songplays: the songplays table, the time parts, and `_new_ts`.
 SONGPLAY_ROWS = _schema(
     ("songplay_id", LongType()), ("start_time", TimestampType()),
@@ -164,22 +167,26 @@ def users_table(events: DataFrame) -> DataFrame:
 
 
 def plays(events: DataFrame) -> DataFrame:
-    """The NextSong records of cached event rows, taskside.PLAY_COLS (the
-    readers of large logs get them from C: taskside.ordered_plays)."""
+    """The NextSong records of cached event rows, taskside.PLAY_COLS, as
+    PLAY_BLOBS (the readers of large logs get them from C:
+    taskside.ordered_play_blobs)."""
     return (records(events).where(F.col("page") == "NextSong")
-            .select(*taskside.PLAY_COLS))
+            .select(*taskside.PLAY_COLS)
+            .mapInArrow(taskside.play_blobs, PLAY_BLOBS))
 
 
-def plays_by_day(plays: DataFrame, n: int) -> DataFrame:
-    """The plays in @n partitions by day (UTC), each sorted by ts: what
-    taskside.songplays reads. An identity includes ts, so its events meet
-    in one partition, one after the other, as do the plays of one
+def plays_by_day(blobs: DataFrame, n: int) -> DataFrame:
+    """The plays (PLAY_BLOBS) in @n partitions by day (UTC), each sorted
+    by hour: what taskside.hour_plays reads. An identity includes ts, so
+    its events meet in one partition and one hour, as do the plays of one
     start_time (the time table); a task's plays of one month are
     contiguous (one file per task and month folder). By day rather than
     by month: a few months over the cores would leave some idle (L1's
-    three months on two cores: one task did two of them)."""
-    return (plays.repartition(max(n, 1), "year", "month", "day")
-            .sortWithinPartitions("ts"))
+    three months on two cores: one task did two of them). Spark moves and
+    sorts blobs (a few thousand rows on L1), not plays: the plays never
+    become Spark rows."""
+    return (blobs.repartition(max(n, 1), *taskside.DAY_KEY)
+            .sortWithinPartitions(*taskside.BLOB_KEY))
 
 
 def songplays_columns(rows: DataFrame) -> DataFrame:

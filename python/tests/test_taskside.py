@@ -79,7 +79,7 @@ def random_plays(seed: int, n: int, songs: List[Song]
             item_in_session=rnd.randint(0, 2), user_id=rnd.randint(1, 3),
             level=rnd.choice(["free", "paid", None]), location="x",
             user_agent="y", song=s[1] if rnd.random() < 0.9 else "none",
-            artist=s[3], length=length, songplay_id=i, hour=1, day=1,
+            artist=s[3], length=length, songplay_id=i, hour=t // 20, day=1,
             week=1, month=1, year=2018, weekday=1))
     # (source, rec) names one record
     seen = set()
@@ -100,17 +100,33 @@ def got(outs: List[pa.Table]) -> List[Tuple[int, Optional[str], Optional[str]]]:
     return sorted(rows, key=repr)
 
 
-@pytest.mark.parametrize("chunk", [1, 7, 100, 1 << 18])
+def blob_rows(t: pa.Table, max_rows: int = 1 << 20) -> List[pa.RecordBatch]:
+    """@t's plays through the shuffle as Spark makes it (play_blobs, then
+    plays_by_day's sort by BLOB_KEY), in batches of @max_rows blobs."""
+    blobs = pa.Table.from_batches(list(ts.play_blobs(t.to_batches(
+        max_chunksize=50))))
+    return blobs.sort_by([(k, "ascending") for k in ts.BLOB_KEY]) \
+        .to_batches(max_chunksize=max_rows)
+
+
+def from_blobs(t: pa.Table, dim: pa.Table) -> List[pa.Table]:
+    return list(ts.songplays(ts.hour_plays(blob_rows(t, 3)), dim))
+
+
+@pytest.mark.parametrize("blob", [1, 7, 1 << 16])
+@pytest.mark.parametrize("chunk", [1, 100, 1 << 18])
 @pytest.mark.parametrize("ordered", [False, True])
-def test_songplays_equal_spec(chunk: int, ordered: bool) -> None:
-    rows = sorted(random_plays(1, 3000, SONGS), key=lambda r: r["ts"])
+def test_songplays_equal_spec(monkeypatch: pytest.MonkeyPatch, blob: int,
+                              chunk: int, ordered: bool) -> None:
+    monkeypatch.setattr(ts, "BLOB_ROWS", blob)
+    monkeypatch.setattr(ts, "CHUNK_ROWS", chunk)
+    rows = random_plays(1, 3000, SONGS)  # in no order, as files give them
     if ordered:  # `_order` from each file's place in the sorted listing
         names = sorted({r["source"] for r in rows})
         for r in rows:
             r["_order"] = names.index(r["source"]) * ts.REC_LIMIT + r["rec"]
     t = table(rows, ts.ORDERED_PLAY_COLS if ordered else ts.PLAY_COLS)
-    outs = list(ts.songplays(t.to_batches(max_chunksize=50), dim_of(SONGS),
-                             chunk))
+    outs = from_blobs(t, dim_of(SONGS))
     want = expected(rows, SONGS)
     assert got(outs) == want
     assert any(w[1] for w in want) and any(w[1] is None for w in want)
@@ -121,6 +137,42 @@ def test_songplays_equal_spec(chunk: int, ordered: bool) -> None:
     assert all_ts == sorted(all_ts)
     assert outs[0].schema.names == list(ts.SONGPLAY_COLS) + [
         "hour", "day", "week", "weekday", "_new_ts"]
+
+
+@pytest.mark.parametrize("blob", [1, 5, 1 << 16])
+def test_play_blobs_and_hour_plays(monkeypatch: pytest.MonkeyPatch,
+                                   blob: int) -> None:
+    """A blob holds plays of one hour, in the order they came; a table of
+    hour_plays holds whole hours, gathered up to CHUNK_ROWS plays."""
+    monkeypatch.setattr(ts, "BLOB_ROWS", blob)
+    rows = random_plays(4, 400, SONGS)
+    t = table(rows, ts.PLAY_COLS)
+    blobs = pa.Table.from_batches(list(ts.play_blobs(
+        t.to_batches(max_chunksize=3))))
+    assert blobs.schema.names == list(ts.BLOB_COLS)
+    back = []
+    for r in blobs.to_pylist():
+        part = pa.ipc.open_stream(r["blob"]).read_all()
+        assert part.schema == t.schema
+        assert set(zip(*[part[k].to_pylist() for k in ts.BLOB_KEY])) == \
+            {tuple(r[k] for k in ts.BLOB_KEY)}
+        back += part.to_pylist()
+    assert back == t.to_pylist()  # every play once, in arrival order
+    if blob > 1:  # a blob per run of one hour
+        assert blobs.num_rows < t.num_rows
+    for chunk, most in ((1, 1), (60, None)):
+        monkeypatch.setattr(ts, "CHUNK_ROWS", chunk)
+        sorted_blobs = blobs.sort_by([(k, "ascending") for k in ts.BLOB_KEY])
+        tables = list(ts.hour_plays(sorted_blobs.to_batches(max_chunksize=2)))
+        assert sum(x.num_rows for x in tables) == t.num_rows
+        hours = [sorted(set(x["hour"].to_pylist())) for x in tables]
+        flat = [h for hs in hours for h in hs]
+        assert flat == sorted(set(flat))  # whole hours, in order
+        if most is not None:
+            assert all(len(hs) == most for hs in hours)
+        else:  # gathered: only the last table may be under CHUNK_ROWS
+            assert all(x.num_rows >= chunk for x in tables[:-1])
+            assert len(tables) < len(flat)
 
 
 def test_match_tie_breaks() -> None:
@@ -145,9 +197,8 @@ def test_match_tie_breaks() -> None:
              item_in_session=3, song="T", artist="N", length=100.0017,
              songplay_id=4),   # 0.0009 from S1, 0.0012 from S9
     ]
-    out = ts.songplays(table(plays, ts.PLAY_COLS).to_batches(),
-                       dim_of(songs))
-    assert got(list(out)) == expected(plays, songs) == [
+    out = from_blobs(table(plays, ts.PLAY_COLS), dim_of(songs))
+    assert got(out) == expected(plays, songs) == [
         (1, "S3", "A3"), (2, None, None), (3, None, None), (4, "S1", "A1")]
 
 
@@ -157,16 +208,24 @@ def test_first_in_input_order_wins() -> None:
     plays = [dict(base, source="b.json", rec=0, level="late", songplay_id=1),
              dict(base, source="a.json", rec=9, level="first", songplay_id=2),
              dict(base, source="a.json", rec=10, level="mid", songplay_id=3)]
-    (out,) = ts.songplays(table(plays, ts.PLAY_COLS).to_batches(),
-                          dim_of(SONGS))
+    (out,) = from_blobs(table(plays, ts.PLAY_COLS), dim_of(SONGS))
     assert out["level"].to_pylist() == ["first"]
 
 
 def test_unsorted_plays_are_an_error() -> None:
-    rows = random_plays(2, 500, SONGS)  # not sorted by ts
-    t = table(rows, ts.PLAY_COLS)
+    """A ts in two tables of hour_plays (blobs not sorted by hour) is
+    refused, not passed twice."""
+    t = table(random_plays(2, 500, SONGS), ts.PLAY_COLS)
+    t = t.sort_by("ts")
+    cut = pa.compute.index(t["ts"], t["ts"][t.num_rows // 2]).as_py()
+    halves = [t.slice(0, cut), t.slice(cut)]
+    assert halves[0].num_rows and halves[1].num_rows
+    list(ts.songplays(halves, dim_of(SONGS)))  # in order: fine
     with pytest.raises(RuntimeError, match="not sorted by ts"):
-        list(ts.songplays(t.to_batches(max_chunksize=10), dim_of(SONGS), 20))
+        list(ts.songplays(halves[::-1], dim_of(SONGS)))
+    with pytest.raises(RuntimeError, match="not sorted by ts"):
+        list(ts.songplays([t.slice(0, cut + 1), t.slice(cut)],
+                          dim_of(SONGS)))
 
 
 def test_with_order_and_its_limit() -> None:
@@ -280,7 +339,7 @@ def test_plays_writer_files_and_manifest(
     for name in ("songplays", "time"):
         (tmp_path / name).mkdir()
     fn = taskwrite.plays_writer(str(tmp_path), "r", _Bc(dim_of(SONGS)))
-    m = pa.Table.from_batches(list(fn(iter(t.to_batches(max_chunksize=2)))))
+    m = pa.Table.from_batches(list(fn(iter(blob_rows(t, 2)))))
     got = {(r["table"], r["path"]): r["rows"] for r in m.to_pylist()}
     assert got[("songplays", None)] == 4  # rows 0 and 1 are one identity
     assert got[("time", None)] == 4
@@ -291,8 +350,9 @@ def test_plays_writer_files_and_manifest(
         "year=2018/month=11/part-00000-r-0.snappy.parquet",
         "year=2018/month=12/part-00000-r-0.snappy.parquet"]
     # December, then November again: the pass refuses it first (ts order)
-    bad = pa.concat_tables([t.slice(3), t.slice(0, 3)])
+    months = blob_rows(t, 1)
+    bad = months[1:] + months[:1]
     monkeypatch.setattr(ts, "CHUNK_ROWS", 1)
     fn = taskwrite.plays_writer(str(tmp_path), "s", _Bc(dim_of(SONGS)))
     with pytest.raises(RuntimeError, match="not sorted by ts"):
-        list(fn(iter(bad.to_batches(max_chunksize=1))))
+        list(fn(iter(bad)))
