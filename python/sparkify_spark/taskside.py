@@ -126,6 +126,13 @@ def play_blobs(batches: Iterable[pa.RecordBatch]
         yield _blobs(pa.Table.from_batches(held))
 
 
+# LZ4 blobs: a third of the bytes the JVM copies (into its row, its
+# shuffle files, its sorter, the Arrow batch for the receiving task). On
+# L1 the receiving stage's task time went from 5.7 to 3.2 s and the
+# job's from 12.7 to 11.5 s; compressing costs ~0.35 s of CPU there.
+_IPC = pa.ipc.IpcWriteOptions(compression="lz4")
+
+
 def _blobs(t: pa.Table) -> pa.RecordBatch:
     """@t's rows as BLOB_COLS, one blob per run of one hour (BLOB_KEY) in
     the order they come, unsorted: a log file holds about one day in
@@ -140,7 +147,7 @@ def _blobs(t: pa.Table) -> pa.RecordBatch:
         part = t.slice(off, n)
         for k in BLOB_KEY:
             keys[k].append(part.column(k)[0].as_py())
-        with pa.ipc.new_stream(sink, t.schema) as w:
+        with pa.ipc.new_stream(sink, t.schema, options=_IPC) as w:
             w.write_table(part)
         offsets.append(sink.tell())
     if offsets[-1] >= 1 << 31:
