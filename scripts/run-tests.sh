@@ -24,6 +24,10 @@ export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
 # Spark's Python workers must run the venv's interpreter (pyarrow, the
 # adapter), not whatever python3 comes first on PATH.
 export PYSPARK_PYTHON="$venv/bin/python" PYSPARK_DRIVER_PYTHON="$venv/bin/python"
+# The driver JVM's class archive (python/sparkify_spark/cds.py), made once
+# per JVM and pyspark (~25 s; instant when present): every Spark session of
+# the tests starts with it, and test_cds.py checks that it does.
+"$venv/bin/python" -m sparkify_spark.cds
 set +e
 "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
 rc=$?

@@ -35,10 +35,10 @@ from pyspark.sql.types import StructType
 
 if __package__ in (None, ""):  # run as a file by spark-submit
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from sparkify_spark import (_native, taskside, taskwrite,  # noqa: E402
-                                transforms)
+    from sparkify_spark import (_native, cds, taskside,  # noqa: E402
+                                taskwrite, transforms)
 else:
-    from . import _native, taskside, taskwrite, transforms
+    from . import _native, cds, taskside, taskwrite, transforms
 
 PKG_DIR = Path(__file__).resolve().parent
 INPUT_GLOB = "*.{json,jsonl,json.gz,jsonl.gz}"
@@ -181,8 +181,15 @@ def preset_conf() -> Dict[str, str]:
 
 def session_defaults(preset: Mapping[str, str]) -> Dict[str, str]:
     """BASE_CONF without the settings the user gave (@preset): ours are
-    defaults, not overrides."""
-    return {k: v for k, v in BASE_CONF.items() if k not in preset}
+    defaults, not overrides. The driver's JVM options map the class
+    archive when there is one (cds.py)."""
+    conf = {k: v for k, v in BASE_CONF.items() if k not in preset}
+    key = "spark.driver.extraJavaOptions"
+    if key in conf:
+        opt = cds.java_option()
+        if opt:
+            conf[key] += " " + opt
+    return conf
 
 
 def build_session(master: Optional[str] = None,
