@@ -144,3 +144,23 @@ def test_course_data_equals_native(spark: object, sparkify: Path,
     assert (counts["songs"], counts["artists"], counts["users"],
             counts["time"], counts["songplays"], matched) == want
     assert counts["quarantined"] == 0
+
+
+def test_workers_freeze_their_modules(spark: object) -> None:
+    """A Python worker that imports the package moves what it holds out of
+    the cyclic collector's reach (sparkify_spark/__init__.py); the driver,
+    which is no Spark worker, does not."""
+    import gc
+
+    def frozen(batches):  # type: ignore[no-untyped-def]
+        import gc as worker_gc
+
+        import sparkify_spark  # noqa: F401
+        for b in batches:
+            yield pa.record_batch(
+                [pa.array([worker_gc.get_freeze_count()] * b.num_rows)],
+                names=["n"])
+    rows = spark.range(2).mapInArrow(  # type: ignore[attr-defined]
+        frozen, "n long").collect()
+    assert all(r["n"] > 10_000 for r in rows), rows
+    assert gc.get_freeze_count() == 0
