@@ -15,8 +15,9 @@ options it sets by default (BASE_CONF; the classic peer's session too)
 when the archive exists; SPARKIFY_CDS=0 turns it off.
 
 An archive is valid for one JVM binary and one class path: its name is a
-hash of the java binary (path, size, mtime), the pyspark version and the
-names in pyspark/jars (where scripts/spark-env.sh links the S3A jars).
+hash of the java binary (path, size, mtime), the pyspark version, and the
+path of pyspark/jars and the names in it (scripts/spark-env.sh links the
+S3A jars there): another venv makes another archive.
 Anything else that changes the class path (spark.driver.extraClassPath)
 makes the JVM print a warning and start without it. The archive is made
 by a training run (this module's `_train`, a small ETL with both
@@ -79,7 +80,7 @@ def archive_path() -> Optional[Path]:
     except OSError:
         names = []
     key = json.dumps([java, st.st_size, st.st_mtime_ns, pyspark.__version__,
-                      names])
+                      str(jars), names])
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir() / f"spark-driver-{digest}.jsa"
 

@@ -42,6 +42,11 @@ def test_archive_path_is_per_jvm(cache: Path, tmp_path: Path,
     monkeypatch.setenv("JAVA_HOME", str(fake_java(tmp_path / "jdk2", "yy")))
     b = cds.archive_path()
     assert b is not None and b != a  # another JVM, another archive
+    import pyspark
+    monkeypatch.setattr(pyspark, "__file__",
+                        str(tmp_path / "venv2" / "pyspark" / "__init__.py"))
+    c = cds.archive_path()
+    assert c is not None and c not in (a, b)  # another venv's jars
 
 
 def test_no_java_no_archive(cache: Path, tmp_path: Path,
@@ -134,3 +139,18 @@ def test_the_test_session_maps_the_archive() -> None:
     args = list(jvm.java.lang.management.ManagementFactory
                 .getRuntimeMXBean().getInputArguments())
     assert f"-XX:SharedArchiveFile={path}" in args, args
+    # ... and it maps: a JVM with this class path that must share (or
+    # fail) starts. The same jars in another order are refused, so the
+    # check checks.
+    cp = str(jvm.java.lang.System.getProperty("java.class.path"))
+    java = cds.java_binary()
+    assert java is not None
+
+    def starts(classpath: str) -> bool:
+        r = subprocess.run([java, "-Xshare:on",
+                            f"-XX:SharedArchiveFile={path}", "-cp",
+                            classpath, "-version"], capture_output=True,
+                           text=True, check=False)
+        return r.returncode == 0
+    assert starts(cp)
+    assert not starts(":".join(cp.split(":")[::-1]))
