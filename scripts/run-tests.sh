@@ -26,8 +26,10 @@ export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYSPARK_PYTHON="$venv/bin/python" PYSPARK_DRIVER_PYTHON="$venv/bin/python"
 # The driver JVM's class archive (python/sparkify_spark/cds.py), made once
 # per JVM and pyspark (~25 s; instant when present): every Spark session of
-# the tests starts with it, and test_cds.py checks that it does.
-"$venv/bin/python" -m sparkify_spark.cds
+# the tests starts with it, and test_cds.py checks that it maps. A speed-up,
+# not a gate: without it the sessions start the slow way (and say why).
+"$venv/bin/python" -m sparkify_spark.cds ||
+    echo "run-tests: no class archive (see above); Spark starts without it" >&2
 set +e
 "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
 rc=$?

@@ -15,6 +15,9 @@ if "pyspark.worker" in _sys.modules:
     # otherwise walked them at every full collection the tasks' Arrow
     # work set off. On L1 (local[2]) the job ran ~0.45 s faster, three
     # interleaved pairs (perf: ~3% of all CPU samples were the workers'
-    # gc_collect_main and its visitors).
+    # gc_collect_main and its visitors). Frozen objects are never
+    # collected: a cycle alive at this import stays (a few objects, once
+    # per worker). With spark.python.use.daemon=false the worker runs as
+    # __main__ and nothing is frozen.
     import gc as _gc
     _gc.freeze()

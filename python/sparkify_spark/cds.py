@@ -8,31 +8,40 @@ the jars, parsed and verified at every start.
     python -m sparkify_spark.cds           make the archive (once)
     python -m sparkify_spark.cds --path    print where it is or would be
 
-On L1 (1.07 GB of logs, local[2]) the session started in 1.9 s instead
-of 3.8 s and the job ran in 10.4 s instead of 12.0 s (docs/SPARK.md,
-"Fixed costs"). job.build_session adds the option to the driver's JVM
-options it sets by default (BASE_CONF; the classic peer's session too)
-when the archive exists; SPARKIFY_CDS=0 turns it off.
+On L1 (1.07 GB of logs, local[2]) the session started in 1.9–2.0 s
+instead of 3.5–3.8 s and the whole run took 12.7–13.0 s instead of 15.9
+(docs/SPARK.md, "Fixed costs"). job.build_session adds the option to the
+driver's JVM options it sets by default (BASE_CONF; the classic peer's
+session too) when a usable archive exists; SPARKIFY_CDS=0 turns it off.
 
 An archive is valid for one JVM binary and one class path: its name is a
 hash of the java binary (path, size, mtime), the pyspark version, and the
-path of pyspark/jars and the names in it (scripts/spark-env.sh links the
-S3A jars there): another venv makes another archive.
-Anything else that changes the class path (spark.driver.extraClassPath)
-makes the JVM print a warning and start without it. The archive is made
-by a training run (this module's `_train`, a small ETL with both
-engines) in a child process, written under a temporary name and renamed
-when the JVM has exited, so a reader never maps a partial file. It lives
-in the user's cache (SPARKIFY_CACHE, else $XDG_CACHE_HOME/sparkify or
-~/.cache/sparkify), a folder only its owner can write: the JVM runs what
-the archive holds."""
+path of the jars folder spark-submit uses ($SPARK_HOME/jars or pyspark's)
+and the names in it (scripts/spark-env.sh links the S3A jars there):
+another venv or Spark makes another archive. Anything else that changes
+the class path (spark.driver.extraClassPath) makes the JVM print a
+warning and start without it.
+
+Making it (make): one maker at a time (a lock file next to it; what a
+killed maker left is removed); a training run (`_train`: a small ETL with
+both engines, the user's driver options kept) in a child process dumps
+the classes under a temporary name as its JVM exits; the dump is checked
+by a JVM that must map it (-Xshare:on, the training class path), then
+renamed into place read-only: a reader never maps a partial or unusable
+file. It lives in the user's cache (SPARKIFY_CACHE, else
+$XDG_CACHE_HOME/sparkify or ~/.cache/sparkify). The JVM runs what the
+archive holds, so an archive, or a folder, that another user could write
+(or a symlink) is neither used nor made. Old archives (another JVM or
+Spark) are left in the cache (~180 MB each)."""
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -63,18 +72,26 @@ def java_binary() -> Optional[str]:
     return os.path.realpath(java)
 
 
+def spark_jars() -> Optional[Path]:
+    """The jars folder spark-submit puts on the driver's class path:
+    $SPARK_HOME/jars, else pyspark's own (pyspark.find_spark_home)."""
+    try:
+        from pyspark.find_spark_home import _find_spark_home
+        home = _find_spark_home()
+    except (ImportError, SystemExit):
+        return None
+    return Path(home) / "jars"
+
+
 def archive_path() -> Optional[Path]:
     """Where the archive of this JVM and class path is (or would be), or
     None when there is no java or no pyspark."""
     java = java_binary()
-    try:
-        import pyspark
-    except ImportError:
+    jars = spark_jars()
+    if java is None or jars is None:
         return None
-    if java is None:
-        return None
+    import pyspark
     st = os.stat(java)
-    jars = Path(pyspark.__file__).parent / "jars"
     try:
         names = sorted(os.listdir(jars))
     except OSError:
@@ -89,48 +106,88 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1").strip() != "0"
 
 
+def _owned(path: Path, kind: int) -> bool:
+    """@path is of @kind (stat.S_IFREG or S_IFDIR), not a symlink, owned
+    by this user and writable by nobody else: what the JVM may map."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_IFMT(st.st_mode) == kind and st.st_uid == os.geteuid() \
+        and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def usable(path: Path) -> bool:
+    """The archive @path may be given to the JVM: it and its folder are
+    this user's and nobody else can write them (another user could
+    otherwise plant classes: the digest in the name is no secret)."""
+    return _owned(path.parent, stat.S_IFDIR) and _owned(path, stat.S_IFREG)
+
+
 def java_option() -> str:
-    """The driver JVM option for the archive: dumping it in the training
-    child, using it when it exists, else ""."""
-    dump = os.environ.get(_DUMP_ENV)
-    if dump:
-        return f"-XX:ArchiveClassesAtExit={dump}"
+    """The driver JVM option for the archive when there is a usable one,
+    else ""."""
     if not enabled():
         return ""
     path = archive_path()
-    if path is None or not path.is_file():
+    if path is None or not usable(path):
         return ""
     return f"-XX:SharedArchiveFile={path}"
 
 
+def _java_starts(java: str, archive: Path, classpath: str) -> bool:
+    """A JVM that must map @archive (-Xshare:on) starts with @classpath."""
+    r = subprocess.run([java, "-Xshare:on", f"-XX:SharedArchiveFile={archive}",
+                        "-cp", classpath, "-version"], capture_output=True,
+                       check=False)
+    return r.returncode == 0
+
+
 def make(force: bool = False, quiet: bool = False) -> Optional[Path]:
     """Make the archive unless it exists (or @force); returns its path,
-    None when it cannot be made here (no java, no pyspark, switched off).
-    Raises RuntimeError when the training run fails."""
+    None when it cannot be made here (no java, no pyspark, switched off,
+    a cache folder someone else may write). Raises RuntimeError when the
+    training run fails or its archive does not map. One maker at a time
+    (a lock next to the archive); what a killed maker left is removed."""
     path = archive_path()
-    if path is None or not enabled():
+    java = java_binary()
+    if path is None or java is None or not enabled():
         return None
-    if path.is_file() and not force:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    env = dict(os.environ, **{_DUMP_ENV: str(tmp)})
-    pkg_root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"]
-                                    if env.get("PYTHONPATH") else "")
-    try:
-        r = subprocess.run([sys.executable, "-m", "sparkify_spark.cds",
-                            "--train"], env=env, capture_output=True,
-                           text=True, check=False)
-        if r.returncode != 0 or not tmp.is_file() or \
-                tmp.stat().st_size == 0:
-            raise RuntimeError("sparkify: making the class archive failed "
-                               f"(exit {r.returncode}): {r.stderr[-2000:]}")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not _owned(path.parent, stat.S_IFDIR):
+        print(f"sparkify: no class archive: {path.parent} is not this "
+              "user's alone", file=sys.stderr)
+        return None
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+        if usable(path) and not force:
+            return path  # made meanwhile, or before
+        for stale in path.parent.glob(path.name + ".*.tmp*"):
+            stale.unlink()  # a killed maker's (we hold the lock)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        cp_file = tmp.with_name(tmp.name + ".cp")
+        env = dict(os.environ, **{_DUMP_ENV: str(tmp)})
+        pkg_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"]
+                                        if env.get("PYTHONPATH") else "")
+        try:
+            r = subprocess.run([sys.executable, "-m", "sparkify_spark.cds",
+                                "--train"], env=env, capture_output=True,
+                               text=True, check=False)
+            if r.returncode != 0 or not tmp.is_file():
+                raise RuntimeError(
+                    "sparkify: making the class archive failed (exit "
+                    f"{r.returncode}): {r.stderr[-2000:]}")
+            if not _java_starts(java, tmp, cp_file.read_text()):
+                raise RuntimeError("sparkify: the class archive made does "
+                                   "not map (java -Xshare:on refused it)")
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, path)
+        finally:
+            for f in (tmp, cp_file):
+                if f.exists():
+                    f.unlink()
     if not quiet:
         print(f"sparkify: class archive {path} "
               f"({path.stat().st_size >> 20} MiB)", file=sys.stderr)
@@ -172,30 +229,40 @@ def _fixture(root: Path) -> None:
 
 
 def _train() -> int:
-    """In the child: run both engines on a small fixture, then stop the
-    JVM and wait for it (it writes the archive as it exits)."""
+    """In the child: run both engines on a small fixture with the JVM
+    told to dump its classes at exit (appended to the driver's options,
+    ours or the user's), write its class path next to the dump, then stop
+    the JVM and wait for it (it writes the archive as it exits)."""
     from pyspark import SparkContext
 
     from sparkify_spark import classic_etl, job
+    dump = os.environ[_DUMP_ENV]
+    key = "spark.driver.extraJavaOptions"
+    base = job.preset_conf().get(key, job.BASE_CONF[key])
+    extra = {key: f"{base} -XX:ArchiveClassesAtExit={dump}"}
     with tempfile.TemporaryDirectory(prefix="sparkify-cds-") as tmp:
-        base = Path(tmp)
-        _fixture(base / "in")
-        spark = job.build_session("local[2]", "sparkify-cds")
+        root = Path(tmp)
+        _fixture(root / "in")
+        spark = job.build_session("local[2]", "sparkify-cds", extra)
         spark.sparkContext.setLogLevel("ERROR")
-        songs, logs = str(base / "in" / "song_data"), \
-            str(base / "in" / "log_data")
-        job.run(spark, songs, logs, str(base / "lake"))
-        classic_etl.run(spark, songs, logs, str(base / "classic"))
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        Path(dump + ".cp").write_text(
+            str(jvm.java.lang.System.getProperty("java.class.path")))
+        songs, logs = str(root / "in" / "song_data"), \
+            str(root / "in" / "log_data")
+        job.run(spark, songs, logs, str(root / "lake"))
+        classic_etl.run(spark, songs, logs, str(root / "classic"))
         spark.stop()
         gateway = SparkContext._gateway
         proc = getattr(gateway, "proc", None)
         if gateway is not None:
             gateway.shutdown()
-        if proc is not None:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the JVM exits on EOF of its stdin
-            proc.wait(timeout=300)
-    return 0
+        if proc is None:
+            return 1  # cannot wait for the dump
+        if proc.stdin is not None:
+            proc.stdin.close()  # the JVM exits on EOF of its stdin
+        return 0 if proc.wait(timeout=300) == 0 else 1
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -564,11 +564,12 @@ def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
         _conf_true(spark, "spark.speculation"))
 
 
-# Local logs per partition of the plays' shuffle. Each partition is sorted
-# by ts in the executor's memory; on L1 (1.07 GB of logs, 1.8 million
-# plays, ~480 MB as Arrow) two partitions spilled 144 MB to disk with a
-# 1 GB driver (local mode's default), and their sort and conversions were
-# ~60% of the executors' JVM time.
+# Local logs per partition of the plays' shuffle (blobs of one hour,
+# ~20 MB of LZ4 Arrow per 128 MB of logs). A receiving task gets its
+# partition's blobs in Arrow batches of up to maxRecordsPerBatch rows (no
+# byte bound: BASE_CONF) and holds one of them with its chunk: this bounds
+# both. Remote logs get one partition per core (their size is not known
+# before they are read).
 PLAY_PARTITION_LOG_BYTES = 128 << 20
 
 

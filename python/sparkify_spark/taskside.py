@@ -11,20 +11,26 @@ part. pyarrow's kernels do the same work on whole columns.
 - ordered_plays: the plays the C reader gives (only the NextSong records
   and the columns songplays needs: lake_arrow_opts.columns and .rows)
   with their input order in one int64 (with_order).
+- play_blobs: a task's plays for the shuffle, as LZ4 Arrow IPC streams of
+  one hour each in binary rows (year, month, day, hour, blob): Spark moves
+  and sorts those rows, never the plays themselves.
 - users_and_rejects: the rejects (the quarantine), and the task's latest
   event per user in the users table's order (ts, session_id,
   item_in_session, source, rec). The order is total ((source, rec) names
   one record), so the latest of the tasks' latest events is the latest
   event: Spark's aggregation across tasks then sees a few rows per user
   and task instead of every event.
-- songplays: after Spark has partitioned the plays by day and sorted
-  each partition by ts, one streaming pass keeps the first event
-  of each identity (user_id, session_id, item_in_session, ts) in input
-  order (source, rec), matches it against the songs (a broadcast Arrow
-  table: equal title and artist_name bytes, |duration - length| <= 0.001,
-  the smallest difference then the smallest song_id) and marks the first
-  row of each start_time (the time table). An identity includes ts, so
-  its events arrive together, and the pass holds one chunk at a time.
+- hour_plays, songplays: after Spark has partitioned the blobs by day and
+  sorted each partition by hour, hour_plays reads them back as tables of
+  whole hours (~CHUNK_ROWS plays), and one pass over each keeps the first
+  event of each identity (user_id, session_id, item_in_session, ts) in
+  input order (`_order`, or source and rec), matches it against the songs
+  (a broadcast Arrow table: equal title and artist_name bytes,
+  |duration - length| <= 0.001, the smallest difference then the
+  smallest song_id) and marks the first row of each start_time (the time
+  table). An identity includes ts, so its events are in one hour; the
+  pass holds one chunk, the task also the Arrow batch of blobs Spark gave
+  it.
 
 Every function here is a pure function of Arrow data; transforms.py has
 the Spark side, job.py puts them together."""
@@ -135,15 +141,26 @@ _IPC = pa.ipc.IpcWriteOptions(compression="lz4")
 
 def _blobs(t: pa.Table) -> pa.RecordBatch:
     """@t's rows as BLOB_COLS, one blob per run of one hour (BLOB_KEY) in
-    the order they come, unsorted: a log file holds about one day in
-    time order, and a sort would copy every play once more. The streams
-    are written one after the other into one buffer, the blob column's
-    data, with their offsets."""
+    the order they come: a log file holds about one day in time order,
+    and a sort would copy every play once more. Plays out of time order
+    (more than twice as many runs as hours, plus a few) are sorted by
+    hour first: a blob a play would cost a stream header each. The
+    streams are written one after the other into one buffer, the blob
+    column's data, with their offsets."""
     import numpy as np
+    spans = runs(t, BLOB_KEY)
+    if len(spans) > 8:
+        firsts = t.select(list(BLOB_KEY)).take(
+            pa.array([off for off, _ in spans], pa.int64()))
+        hours = len(set(zip(*[firsts.column(k).to_pylist()
+                              for k in BLOB_KEY])))
+        if len(spans) > 2 * hours + 8:
+            t = t.sort_by([(k, "ascending") for k in BLOB_KEY])
+            spans = runs(t, BLOB_KEY)
     keys: dict[str, list[int]] = {k: [] for k in BLOB_KEY}
     sink = pa.BufferOutputStream()
     offsets = [0]
-    for off, n in runs(t, BLOB_KEY):
+    for off, n in spans:
         part = t.slice(off, n)
         for k in BLOB_KEY:
             keys[k].append(part.column(k)[0].as_py())

@@ -67,9 +67,6 @@ def _subset(schema: StructType, names: Sequence[str]) -> StructType:
 
 
 # The rows taskside.py's functions give (the same types, fewer columns).
-ORDERED_PLAY_ROWS = StructType(
-    [StructField("_order", LongType(), True)] +
-    list(_subset(EVENT_ROWS, taskside.PLAY_BODY).fields))
 SMALL_ROWS = _subset(EVENT_ROWS, taskside.SMALL_COLS)
 # taskside.play_blobs: an hour's plays of one task as one Arrow IPC stream.
 PLAY_BLOBS = _schema(*[(k, IntegerType()) for k in taskside.BLOB_KEY],

@@ -42,11 +42,12 @@ def test_archive_path_is_per_jvm(cache: Path, tmp_path: Path,
     monkeypatch.setenv("JAVA_HOME", str(fake_java(tmp_path / "jdk2", "yy")))
     b = cds.archive_path()
     assert b is not None and b != a  # another JVM, another archive
-    import pyspark
-    monkeypatch.setattr(pyspark, "__file__",
-                        str(tmp_path / "venv2" / "pyspark" / "__init__.py"))
+    other = tmp_path / "spark2"
+    (other / "jars").mkdir(parents=True)
+    monkeypatch.setenv("SPARK_HOME", str(other))
+    assert cds.spark_jars() == other / "jars"
     c = cds.archive_path()
-    assert c is not None and c not in (a, b)  # another venv's jars
+    assert c is not None and c not in (a, b)  # another Spark's jars
 
 
 def test_no_java_no_archive(cache: Path, tmp_path: Path,
@@ -57,19 +58,43 @@ def test_no_java_no_archive(cache: Path, tmp_path: Path,
     assert cds.make() is None
 
 
+def plant(path: Path, mode: int = 0o444) -> None:
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.write_bytes(b"archive")
+    path.chmod(mode)
+
+
 def test_java_option(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = cds.archive_path()
     if path is None:
         pytest.skip("no java here")
     assert cds.java_option() == ""  # not made yet
-    cache.mkdir()
-    path.write_bytes(b"archive")
+    plant(path)
     assert cds.java_option() == f"-XX:SharedArchiveFile={path}"
     monkeypatch.setenv(cds.ENV_SWITCH, "0")
     assert cds.java_option() == ""
     assert cds.make() is None  # switched off: not made either
-    monkeypatch.setenv(cds._DUMP_ENV, "/x/y.jsa")  # the training child
-    assert cds.java_option() == "-XX:ArchiveClassesAtExit=/x/y.jsa"
+
+
+def test_only_an_archive_nobody_else_can_write(cache: Path) -> None:
+    """The JVM runs what the archive holds: one that another user could
+    have written (group/other-writable file or folder, a symlink) is
+    not given to it."""
+    path = cds.archive_path()
+    if path is None:
+        pytest.skip("no java here")
+    plant(path, 0o664)
+    assert not cds.usable(path) and cds.java_option() == ""
+    path.chmod(0o444)
+    assert cds.usable(path)
+    cache.chmod(0o777)
+    assert not cds.usable(path) and cds.java_option() == ""
+    assert cds.make(quiet=True) is None  # nor made in such a folder
+    cache.chmod(0o700)
+    real = cache / "elsewhere.jsa"
+    path.rename(real)
+    path.symlink_to(real)
+    assert not cds.usable(path)
 
 
 def test_session_defaults_add_it_to_ours_only(
@@ -78,64 +103,76 @@ def test_session_defaults_add_it_to_ours_only(
     if path is None:
         pytest.skip("no java here")
     assert job.session_defaults({})[KEY] == job.BASE_CONF[KEY]
-    cache.mkdir()
-    path.write_bytes(b"archive")
+    plant(path)
     assert job.session_defaults({})[KEY] == \
         job.BASE_CONF[KEY] + f" -XX:SharedArchiveFile={path}"
     # the user's JVM options win, ours (and the archive) are left out
     assert KEY not in job.session_defaults({KEY: "-Xss4m"})
 
 
+class FakeRuns:
+    """subprocess.run for make(): the training child (writes a dump and
+    its class path, exits @train_rc) and the check that the dump maps
+    (exits @java_rc)."""
+
+    def __init__(self, train_rc: int = 0, java_rc: int = 0) -> None:
+        self.train_rc, self.java_rc = train_rc, java_rc
+        self.dumps: List[Path] = []
+
+    def __call__(self, cmd: List[str], env: Any = None, **_: Any
+                 ) -> subprocess.CompletedProcess:
+        if "--train" in cmd:
+            dump = Path(env[cds._DUMP_ENV])
+            self.dumps.append(dump)
+            dump.write_bytes(b"archive")
+            Path(str(dump) + ".cp").write_text("/x.jar")
+            return subprocess.CompletedProcess(cmd, self.train_rc, "", "boom")
+        assert "-Xshare:on" in cmd and "/x.jar" in cmd
+        return subprocess.CompletedProcess(cmd, self.java_rc, b"", b"")
+
+
 def test_make_is_atomic(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = cds.archive_path()
     if path is None:
         pytest.skip("no java here")
-    seen: List[Any] = []
-
-    def trained(cmd: List[str], env: dict, **_: Any
-                ) -> subprocess.CompletedProcess:
-        dump = Path(env[cds._DUMP_ENV])
-        seen.append(dump)
-        assert dump.parent == path.parent and dump != path
-        assert not path.exists()  # nothing at the final name meanwhile
-        dump.write_bytes(b"archive")
-        return subprocess.CompletedProcess(cmd, 0, "", "")
-
-    monkeypatch.setattr(cds.subprocess, "run", trained)
+    runs = FakeRuns()
+    monkeypatch.setattr(cds.subprocess, "run", runs)
+    cache.mkdir(mode=0o700)
+    stale = path.with_name(path.name + ".999999.tmp")  # a killed maker's
+    stale.write_bytes(b"half")
     assert cds.make(quiet=True) == path
-    assert path.read_bytes() == b"archive"
-    assert oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
-    assert cds.make(quiet=True) == path and len(seen) == 1  # made once
-    assert not list(cache.glob("*.tmp"))
+    (dump,) = runs.dumps
+    assert dump.parent == path.parent and dump != path
+    assert path.read_bytes() == b"archive" and cds.usable(path)
+    assert cds.make(quiet=True) == path and len(runs.dumps) == 1  # once
+    assert not list(cache.glob("*.tmp*"))
+    assert cds.make(force=True, quiet=True) == path and len(runs.dumps) == 2
 
 
-def test_make_fails_cleanly(cache: Path,
-                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("train_rc,java_rc,msg", [
+    (1, 0, "boom"), (0, 1, "does not map")])
+def test_make_fails_cleanly(cache: Path, monkeypatch: pytest.MonkeyPatch,
+                            train_rc: int, java_rc: int, msg: str) -> None:
     path = cds.archive_path()
     if path is None:
         pytest.skip("no java here")
-
-    def failed(cmd: List[str], env: dict, **_: Any
-               ) -> subprocess.CompletedProcess:
-        Path(env[cds._DUMP_ENV]).write_bytes(b"half")  # a partial dump
-        return subprocess.CompletedProcess(cmd, 1, "", "boom")
-
-    monkeypatch.setattr(cds.subprocess, "run", failed)
-    with pytest.raises(RuntimeError, match="boom"):
+    monkeypatch.setattr(cds.subprocess, "run", FakeRuns(train_rc, java_rc))
+    with pytest.raises(RuntimeError, match=msg):
         cds.make(quiet=True)
-    assert not path.exists() and not list(cache.glob("*.tmp"))
+    assert not path.exists() and not list(cache.glob("*.tmp*"))
 
 
 def test_the_test_session_maps_the_archive() -> None:
     """scripts/run-tests.sh makes the archive before pytest: the tests'
     session (build_session) started with it."""
     path = cds.archive_path()
-    if path is None or not path.is_file() or not cds.enabled():
+    if path is None or not cds.usable(path) or not cds.enabled():
         pytest.skip("no class archive made here")
-    if KEY in job.preset_conf():
-        pytest.skip("the user's driver JVM options: ours are left out")
     spark = ss.session()
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    sc = spark.sparkContext  # type: ignore[attr-defined]
+    if job.BASE_CONF[KEY] not in sc.getConf().get(KEY, ""):  # ours?
+        pytest.skip("the user's driver JVM options: ours are left out")
+    jvm = sc._jvm
     args = list(jvm.java.lang.management.ManagementFactory
                 .getRuntimeMXBean().getInputArguments())
     assert f"-XX:SharedArchiveFile={path}" in args, args

@@ -105,8 +105,12 @@ def blob_rows(t: pa.Table, max_rows: int = 1 << 20) -> List[pa.RecordBatch]:
     plays_by_day's sort by BLOB_KEY), in batches of @max_rows blobs."""
     blobs = pa.Table.from_batches(list(ts.play_blobs(t.to_batches(
         max_chunksize=50))))
-    return blobs.sort_by([(k, "ascending") for k in ts.BLOB_KEY]) \
-        .to_batches(max_chunksize=max_rows)
+    # Spark's sort is not stable: blobs of one hour in any order.
+    rnd = random.Random(blobs.num_rows)
+    blobs = blobs.append_column("_r", pa.array(
+        [rnd.random() for _ in range(blobs.num_rows)]))
+    return blobs.sort_by([(k, "ascending") for k in ts.BLOB_KEY + ("_r",)]) \
+        .drop_columns(["_r"]).to_batches(max_chunksize=max_rows)
 
 
 def from_blobs(t: pa.Table, dim: pa.Table) -> List[pa.Table]:
@@ -139,37 +143,56 @@ def test_songplays_equal_spec(monkeypatch: pytest.MonkeyPatch, blob: int,
         "hour", "day", "week", "weekday", "_new_ts"]
 
 
+def decoded(blobs: pa.Table, schema: pa.Schema) -> List[Dict[str, Any]]:
+    """Every blob's plays, checking that each holds plays of its hour."""
+    out: List[Dict[str, Any]] = []
+    for r in blobs.to_pylist():
+        part = pa.ipc.open_stream(r["blob"]).read_all()
+        assert part.schema == schema
+        assert set(zip(*[part[k].to_pylist() for k in ts.BLOB_KEY])) == \
+            {tuple(r[k] for k in ts.BLOB_KEY)}
+        out += part.to_pylist()
+    return out
+
+
 @pytest.mark.parametrize("blob", [1, 5, 1 << 16])
 def test_play_blobs_and_hour_plays(monkeypatch: pytest.MonkeyPatch,
                                    blob: int) -> None:
-    """A blob holds plays of one hour, in the order they came; a table of
-    hour_plays holds whole hours, gathered up to CHUNK_ROWS plays."""
+    """A blob holds plays of one hour; plays in time order keep their
+    order (one blob a run), plays in no order are sorted by hour first
+    (not a blob a play); a table of hour_plays holds whole hours,
+    gathered up to CHUNK_ROWS plays."""
     monkeypatch.setattr(ts, "BLOB_ROWS", blob)
-    rows = random_plays(4, 400, SONGS)
+    rows = random_plays(4, 400, SONGS)  # ts in no order
     t = table(rows, ts.PLAY_COLS)
+    in_order = t.sort_by("ts")
     blobs = pa.Table.from_batches(list(ts.play_blobs(
-        t.to_batches(max_chunksize=3))))
+        in_order.to_batches(max_chunksize=3))))
     assert blobs.schema.names == list(ts.BLOB_COLS)
-    back = []
-    for r in blobs.to_pylist():
-        part = pa.ipc.open_stream(r["blob"]).read_all()
-        assert part.schema == t.schema
-        assert set(zip(*[part[k].to_pylist() for k in ts.BLOB_KEY])) == \
-            {tuple(r[k] for k in ts.BLOB_KEY)}
-        back += part.to_pylist()
-    assert back == t.to_pylist()  # every play once, in arrival order
+    assert decoded(blobs, t.schema) == in_order.to_pylist()
+    hours = len({r["hour"] for r in rows})
     if blob > 1:  # a blob per run of one hour
         assert blobs.num_rows < t.num_rows
+    if blob == 1 << 16:
+        assert blobs.num_rows == hours
+    shuffled = pa.Table.from_batches(list(ts.play_blobs(
+        t.to_batches(max_chunksize=3))))
+    key = repr
+    assert sorted(decoded(shuffled, t.schema), key=key) == \
+        sorted(t.to_pylist(), key=key)  # every play once
+    if blob == 1 << 16:  # one batch held: sorted, one blob an hour
+        assert shuffled.num_rows == hours
     for chunk, most in ((1, 1), (60, None)):
         monkeypatch.setattr(ts, "CHUNK_ROWS", chunk)
-        sorted_blobs = blobs.sort_by([(k, "ascending") for k in ts.BLOB_KEY])
+        sorted_blobs = shuffled.sort_by(
+            [(k, "ascending") for k in ts.BLOB_KEY])
         tables = list(ts.hour_plays(sorted_blobs.to_batches(max_chunksize=2)))
         assert sum(x.num_rows for x in tables) == t.num_rows
-        hours = [sorted(set(x["hour"].to_pylist())) for x in tables]
-        flat = [h for hs in hours for h in hs]
+        per = [sorted(set(x["hour"].to_pylist())) for x in tables]
+        flat = [h for hs in per for h in hs]
         assert flat == sorted(set(flat))  # whole hours, in order
         if most is not None:
-            assert all(len(hs) == most for hs in hours)
+            assert all(len(hs) == most for hs in per)
         else:  # gathered: only the last table may be under CHUNK_ROWS
             assert all(x.num_rows >= chunk for x in tables[:-1])
             assert len(tables) < len(flat)
