@@ -222,7 +222,7 @@ def _fixture(root: Path) -> None:
                             ts=1541105830796 + i * 60_000)
                    if isinstance(v, str) else v) for k, v in _EVENT.items()}
         for k in ("itemInSession", "ts"):
-            rec[k] = int(rec[k])
+            rec[k] = int(str(rec[k]))
         lines.append(json.dumps(rec))
     lines.append("{broken")
     (logs / "2018-11-01-events.json").write_text("\n".join(lines) + "\n")

@@ -30,7 +30,6 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping,
 import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 if __package__ in (None, ""):  # run as a file by spark-submit
