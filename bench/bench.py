@@ -505,6 +505,7 @@ def main() -> int:
     scratch = out_dir / "scratch"
     scratch.mkdir(parents=True)
     table = engines(set(filter(None, a.engines.split(","))))
+    jvm_note: list[str] = []
     if any(k in table for k in JVM):
         # Both Spark engines start their driver JVM with the class archive
         # (job.BASE_CONF, python/sparkify_spark/cds.py): made once, before
@@ -517,6 +518,9 @@ def main() -> int:
         except RuntimeError as e:  # a speed-up for both: run without it
             print(f"bench: {e}; the Spark engines start without it",
                   file=sys.stderr)
+        jvm_note = ["Spark engines: driver JVM class archive "
+                    + ("used by both" if cds.java_option() else "not used")
+                    + " (python/sparkify_spark/cds.py)."]
     # Generator scale: ~1.6 KB of logs per user-day at the default mix, so
     # D2 (12,000 users x 60 days) is about 1.1 GB of logs.
     if a.quick:
@@ -558,7 +562,7 @@ def main() -> int:
               f" the Spark engines {min(reps, a.jvm_reps)}"
               f"{' and on D2 only' if a.quick else ''}; runs stopped after {cap:.0f} s;"
               f" {stamp}).",
-              ""] + machine() + [""] + start_to_exit(scratch)
+              ""] + machine() + jvm_note + [""] + start_to_exit(scratch)
     all_runs: list[Run] = []
     capped: set[str] = set()
     scaling: dict[str, list[tuple[float, float]]] = {}
