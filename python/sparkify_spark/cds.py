@@ -175,7 +175,8 @@ def make(force: bool = False, quiet: bool = False) -> Optional[Path]:
             r = subprocess.run([sys.executable, "-m", "sparkify_spark.cds",
                                 "--train"], env=env, capture_output=True,
                                text=True, check=False)
-            if r.returncode != 0 or not tmp.is_file():
+            if r.returncode != 0 or not tmp.is_file() or \
+                    not cp_file.is_file():
                 raise RuntimeError(
                     "sparkify: making the class archive failed (exit "
                     f"{r.returncode}): {r.stderr[-2000:]}")

@@ -115,8 +115,10 @@ class FakeRuns:
     its class path, exits @train_rc) and the check that the dump maps
     (exits @java_rc)."""
 
-    def __init__(self, train_rc: int = 0, java_rc: int = 0) -> None:
+    def __init__(self, train_rc: int = 0, java_rc: int = 0,
+                 class_path: bool = True) -> None:
         self.train_rc, self.java_rc = train_rc, java_rc
+        self.class_path = class_path
         self.dumps: List[Path] = []
 
     def __call__(self, cmd: List[str], env: Any = None, **_: Any
@@ -125,7 +127,8 @@ class FakeRuns:
             dump = Path(env[cds._DUMP_ENV])
             self.dumps.append(dump)
             dump.write_bytes(b"archive")
-            Path(str(dump) + ".cp").write_text("/x.jar")
+            if self.class_path:
+                Path(str(dump) + ".cp").write_text("/x.jar")
             return subprocess.CompletedProcess(cmd, self.train_rc, "", "boom")
         assert "-Xshare:on" in cmd and "/x.jar" in cmd
         return subprocess.CompletedProcess(cmd, self.java_rc, b"", b"")
@@ -149,14 +152,17 @@ def test_make_is_atomic(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cds.make(force=True, quiet=True) == path and len(runs.dumps) == 2
 
 
-@pytest.mark.parametrize("train_rc,java_rc,msg", [
-    (1, 0, "boom"), (0, 1, "does not map")])
+@pytest.mark.parametrize("train_rc,java_rc,class_path,msg", [
+    (1, 0, True, "boom"), (0, 1, True, "does not map"),
+    (0, 0, False, "failed")])
 def test_make_fails_cleanly(cache: Path, monkeypatch: pytest.MonkeyPatch,
-                            train_rc: int, java_rc: int, msg: str) -> None:
+                            train_rc: int, java_rc: int, class_path: bool,
+                            msg: str) -> None:
     path = cds.archive_path()
     if path is None:
         pytest.skip("no java here")
-    monkeypatch.setattr(cds.subprocess, "run", FakeRuns(train_rc, java_rc))
+    monkeypatch.setattr(cds.subprocess, "run",
+                        FakeRuns(train_rc, java_rc, class_path))
     with pytest.raises(RuntimeError, match=msg):
         cds.make(quiet=True)
     assert not path.exists() and not list(cache.glob("*.tmp*"))
