@@ -128,6 +128,34 @@ def test_generated_equals_native(spark: object, sparkify: Path,
     assert counts["songplays"] == manifest["expected_songplays"]
 
 
+def test_logs_out_of_time_order_equal_native(spark: object, sparkify: Path,
+                                            tmp_path: Path,
+                                            log_path: str) -> None:
+    """Log lines in no time order (the plays' blobs are then sorted by
+    hour in the task, taskside._blobs), duplicated events in other files
+    included: the same lake as the native engine's."""
+    import random
+    gen = tmp_path / "gen"
+    subprocess.run([str(sparkify), "generate", "--quiet",
+                    "--users", "30", "--days", "3", "--catalog", "800",
+                    "--song-files", "200", "--dirty", "0.02", "--seed", "11",
+                    str(gen)], check=True)
+    rnd = random.Random(5)
+    logs = sorted((gen / "log_data").rglob("*.json"))
+    assert logs
+    for f in logs:
+        lines = f.read_bytes().splitlines(keepends=True)
+        rnd.shuffle(lines)
+        f.write_bytes(b"".join(x if x.endswith(b"\n") else x + b"\n"
+                               for x in lines))
+    # a copy of a day's lines in another file: identities met twice
+    extra = logs[0].with_name("zz-copy.json")
+    extra.write_bytes(logs[0].read_bytes())
+    counts = run_both(spark, sparkify, str(gen / "song_data"),
+                      str(gen / "log_data"), tmp_path)
+    assert counts["songplays"] > 100
+
+
 @pytest.mark.parametrize("songs", ["sparkify-sample", "sparkify-songs-large"])
 def test_course_data_equals_native(spark: object, sparkify: Path,
                                    tmp_path: Path, songs: str,
