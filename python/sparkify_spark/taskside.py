@@ -77,6 +77,7 @@ DAY_KEY = ("year", "month", "day")
 BLOB_KEY = DAY_KEY + ("hour",)
 BLOB_COLS = BLOB_KEY + ("blob",)
 BLOB_ROWS = 1 << 16  # plays a task holds before it makes blobs of them
+BLOB_BYTES_LIMIT = 1 << 31  # a binary column's int32 offsets
 
 CHUNK_ROWS = 1 << 18  # plays gathered before a pass (plus one hour)
 USER_STATE_ROWS = 1 << 18  # events gathered before they are reduced
@@ -167,7 +168,7 @@ def _blobs(t: pa.Table) -> pa.RecordBatch:
         with pa.ipc.new_stream(sink, t.schema, options=_IPC) as w:
             w.write_table(part)
         offsets.append(sink.tell())
-    if offsets[-1] >= 1 << 31:
+    if offsets[-1] >= BLOB_BYTES_LIMIT:
         raise ValueError("sparkify: plays of one batch over 2 GB as Arrow")
     blob = pa.Array.from_buffers(
         pa.binary(), len(offsets) - 1,

@@ -198,6 +198,17 @@ def test_play_blobs_and_hour_plays(monkeypatch: pytest.MonkeyPatch,
             assert len(tables) < len(flat)
 
 
+def test_blobs_over_the_offset_limit_are_an_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blobs of one batch beyond a binary column's int32 offsets are
+    refused, not wrapped (the limit lowered to show it)."""
+    t = table(random_plays(6, 300, SONGS), ts.PLAY_COLS)
+    assert list(ts.play_blobs(t.to_batches()))
+    monkeypatch.setattr(ts, "BLOB_BYTES_LIMIT", 1000)
+    with pytest.raises(ValueError, match="over 2 GB"):
+        list(ts.play_blobs(t.to_batches()))
+
+
 def test_match_tie_breaks() -> None:
     songs: List[Song] = [
         ("S9", "T", "A9", "N", 100.0005),   # diff 0.0005
