@@ -493,10 +493,11 @@ def part_ids(spark: SparkSession, n: int) -> DataFrame:
     return spark.range(0, n, 1, max(n, 1))
 
 
-def read_parsed(spark: SparkSession, root: str,
-                kind: int) -> Tuple[DataFrame, Optional[LocalInputs]]:
+def read_parsed(spark: SparkSession, root: str, kind: int
+                ) -> Tuple[DataFrame, Optional[LocalInputs], Optional[int]]:
     """Parsed rows (records and rejects) of every input file below
-    @root, by the C reader inside the executors. Local roots
+    @root, by the C reader inside the executors, and the bytes of the
+    files listed (None when not known). Local roots
     (local_inputs) are listed by liblake and read by path (LocalInputs,
     also returned, for more readers of the same files): Hadoop's local
     listing is serial (~5 s for 15,000 files) and binaryFile copies every
@@ -509,14 +510,27 @@ def read_parsed(spark: SparkSession, root: str,
     local = local_inputs(spark, root)
     if local is not None:
         inputs = LocalInputs(spark, local, root)
-        return inputs.read(kind, schema), inputs
-    files = (spark.read.format("binaryFile")
-             .option("recursiveFileLookup", "true")
-             .option("pathGlobFilter", INPUT_GLOB)
-             .load(root)
-             .select("path", "content"))
+        return inputs.read(kind, schema), inputs, inputs.bytes
+    listing = (spark.read.format("binaryFile")
+               .option("recursiveFileLookup", "true")
+               .option("pathGlobFilter", INPUT_GLOB)
+               .load(root))
+    files = listing.select("path", "content")
     fn = parse_files(kind, qualified(spark, root), root)
-    return files.mapInArrow(fn, schema), None
+    return files.mapInArrow(fn, schema), None, listed_bytes(listing)
+
+
+def listed_bytes(files: DataFrame) -> Optional[int]:
+    """The size of the files a file source (binaryFile, as loaded: a
+    projection would scale the estimate by its columns' widths) listed:
+    its plan's statistics, from the driver's listing (no job, no read);
+    None when the plan has none."""
+    try:
+        n = files._jdf.queryExecution().optimizedPlan().stats() \
+            .sizeInBytes()
+        return int(str(n))
+    except Exception:  # py4j or an unexpected plan: not known
+        return None
 
 
 def write_table(df: DataFrame, uri: str, partitions: Sequence[str]) -> None:
@@ -563,18 +577,18 @@ def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
         _conf_true(spark, "spark.speculation"))
 
 
-# Local logs per partition of the plays' shuffle (blobs of one hour,
-# ~20 MB of LZ4 Arrow per 128 MB of logs). A receiving task gets its
-# partition's blobs in Arrow batches of up to maxRecordsPerBatch rows (no
-# byte bound: BASE_CONF) and holds one of them with its chunk: this bounds
-# both. Remote logs get one partition per core (their size is not known
-# before they are read).
+# Logs per partition of the plays' shuffle (blobs of one hour, ~20 MB of
+# LZ4 Arrow per 128 MB of logs). A receiving task gets its partition's
+# blobs in Arrow batches of up to maxRecordsPerBatch rows (no byte bound:
+# BASE_CONF) and holds one of them with its chunk: this bounds both, and
+# keeps a batch far below a binary column's 2 GB.
 PLAY_PARTITION_LOG_BYTES = 128 << 20
 
 
 def play_partitions(cores: int, log_bytes: Optional[int]) -> int:
-    """Partitions of the plays' shuffle: one per core, more when the local
-    logs are large (one per PLAY_PARTITION_LOG_BYTES). A task writes one
+    """Partitions of the plays' shuffle: one per core, more when the logs
+    are large (one per PLAY_PARTITION_LOG_BYTES of @log_bytes: liblake's
+    listing of local logs, Spark's of remote ones). A task writes one
     file per month folder it has plays of."""
     n = max(cores, 1)
     if log_bytes:
@@ -617,7 +631,8 @@ def run(spark: SparkSession, song_root: str, log_root: str,
     song_rows = read_parsed(spark, song_root, _native.SONGS)[0] \
         .persist(StorageLevel.MEMORY_AND_DISK)
     persisted.append(song_rows)
-    event_rows, logs = read_parsed(spark, log_root, _native.EVENTS)
+    event_rows, logs, log_bytes = read_parsed(spark, log_root,
+                                              _native.EVENTS)
     if logs is None or logs.bytes < REPARSE_MIN_BYTES:
         event_rows = event_rows.persist(StorageLevel.MEMORY_AND_DISK)
         persisted.append(event_rows)
@@ -642,8 +657,7 @@ def run(spark: SparkSession, song_root: str, log_root: str,
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, users_from, event_rejects)
     by_day = transforms.plays_by_day(plays, play_partitions(
-        spark.sparkContext.defaultParallelism,
-        logs.bytes if logs is not None else None))
+        spark.sparkContext.defaultParallelism, log_bytes))
     dims: List[Any] = []  # the broadcast songs, once made
 
     def dim() -> Any:

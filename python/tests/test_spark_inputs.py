@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from pathlib import Path
 from typing import Any, List
 
@@ -158,6 +159,28 @@ def test_binary_file_equals_native(spark: object, sparkify: Path,
     monkeypatch.setattr(job._native, "list_files", no_native_listing)
     job.run(spark, songs, logs, str(tmp_path / "spark"))  # type: ignore
     ss.assert_lakes_equal(tmp_path / "native", tmp_path / "spark")
+
+
+def test_binary_file_listing_knows_the_bytes(
+        spark: object, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """binaryFile's listing gives the logs' size (what the plays' shuffle
+    is sized by) without a job: the sum of the input files' sizes."""
+    make_tree(tmp_path / "in", links=False)
+    root = tmp_path / "in" / "log_data"
+    monkeypatch.setattr(job, "local_inputs", lambda *a: None)
+    _, inputs, n = job.read_parsed(spark, str(root),  # type: ignore
+                                   _native.EVENTS)
+    assert inputs is None
+    want = sum(f.stat().st_size for f in root.rglob("*")
+               if f.is_file() and re.search(r"\.jsonl?(\.gz)?$", f.name)
+               and not any(p.startswith(("_", "."))
+                           for p in f.relative_to(root).parts))
+    assert want > 0 and n == want  # Spark skips "_"/"." names too
+    monkeypatch.undo()
+    _, local, m = job.read_parsed(spark, str(root),  # type: ignore
+                                  _native.EVENTS)
+    assert local is not None and m == local.bytes
 
 
 def test_empty_root_equals_native(spark: object, sparkify: Path,
