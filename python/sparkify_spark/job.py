@@ -580,8 +580,9 @@ def task_writes(spark: SparkSession, lake: str) -> Optional[str]:
 # Logs per partition of the plays' shuffle (blobs of one hour, ~20 MB of
 # LZ4 Arrow per 128 MB of logs). A receiving task gets its partition's
 # blobs in Arrow batches of up to maxRecordsPerBatch rows (no byte bound:
-# BASE_CONF) and holds one of them with its chunk: this bounds both, and
-# keeps a batch far below a binary column's 2 GB.
+# BASE_CONF) and holds one of them with its chunk: this bounds both, far
+# below a binary column's 2 GB, unless one day has ~14 GB of logs (all
+# of a day's plays are in one partition; docs/SPARK.md).
 PLAY_PARTITION_LOG_BYTES = 128 << 20
 
 

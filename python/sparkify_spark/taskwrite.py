@@ -259,8 +259,9 @@ PLAY_FILES: Dict[str, pa.Schema] = {
 def plays_writer(stage_dir: str, run_id: str, dim: Any) -> MapFn:
     """The mapInArrow function of the plays (transforms.plays_by_day:
     blobs partitioned by day, sorted by hour): taskside.hour_plays, then
-    taskside.songplays against @dim (a Broadcast of taskside.songs_dim), written as the
-    songplays and time tables below @stage_dir/<table>, one file per
+    taskside.songplays against @dim (a Broadcast of taskside.songs_dim),
+    written as the songplays and time tables below @stage_dir/<table>,
+    one file per
     (year, month) folder and task; yields MANIFEST rows of both tables.
     The months arrive one after the other, so one file of each table is
     open at a time."""

@@ -21,9 +21,9 @@ from typing import Dict, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import (BinaryType, BooleanType, DoubleType, IntegerType,
-                               LongType, StringType, StructField, StructType,
-                               TimestampType)
+from pyspark.sql.types import (BinaryType, BooleanType, DoubleType,
+                               IntegerType, LongType, StringType,
+                               StructField, StructType, TimestampType)
 
 from . import taskside
 
