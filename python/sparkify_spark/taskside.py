@@ -149,24 +149,21 @@ def _blobs(t: pa.Table) -> pa.RecordBatch:
     streams are written one after the other into one buffer, the blob
     column's data, with their offsets."""
     import numpy as np
-    spans = runs(t, BLOB_KEY)
-    if len(spans) > 8:
-        firsts = t.select(list(BLOB_KEY)).take(
-            pa.array([off for off, _ in spans], pa.int64()))
+    starts = run_starts(t, BLOB_KEY)
+    firsts = t.select(list(BLOB_KEY)).take(starts)  # each blob's key
+    if len(starts) > 8:
         hours = len(set(zip(*[firsts.column(k).to_pylist()
                               for k in BLOB_KEY])))
-        if len(spans) > 2 * hours + 8:
+        if len(starts) > 2 * hours + 8:
             t = t.sort_by([(k, "ascending") for k in BLOB_KEY])
-            spans = runs(t, BLOB_KEY)
-    keys: dict[str, list[int]] = {k: [] for k in BLOB_KEY}
+            starts = run_starts(t, BLOB_KEY)
+            firsts = t.select(list(BLOB_KEY)).take(starts)
+    bounds = starts.to_pylist() + [t.num_rows]
     sink = pa.BufferOutputStream()
     offsets = [0]
-    for off, n in spans:
-        part = t.slice(off, n)
-        for k in BLOB_KEY:
-            keys[k].append(part.column(k)[0].as_py())
+    for s, e in zip(bounds, bounds[1:]):
         with pa.ipc.new_stream(sink, t.schema, options=_IPC) as w:
-            w.write_table(part)
+            w.write_table(t.slice(s, e - s))
         offsets.append(sink.tell())
     if offsets[-1] >= BLOB_BYTES_LIMIT:
         raise ValueError("sparkify: plays of one batch over 2 GB as Arrow")
@@ -174,7 +171,8 @@ def _blobs(t: pa.Table) -> pa.RecordBatch:
         pa.binary(), len(offsets) - 1,
         [None, pa.py_buffer(np.array(offsets, dtype=np.int32)),
          sink.getvalue()])
-    cols = [pa.array(keys[k], pa.int32()) for k in BLOB_KEY]
+    cols = [firsts.column(k).cast(pa.int32()).combine_chunks()
+            for k in BLOB_KEY]
     return pa.record_batch(cols + [blob], names=list(BLOB_COLS))
 
 
