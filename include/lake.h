@@ -558,9 +558,15 @@ typedef enum lake_arrow_kind {
 /** Which rows a stream hands out. */
 typedef enum lake_arrow_rows {
     LAKE_ARROW_ROWS_ALL = 0,  /* every record and every reject */
-    LAKE_ARROW_ROWS_PLAYS = 1 /* LAKE_ARROW_EVENTS only: the NextSong
-                                 records (no rejects, no other pages);
-                                 `rec` still counts every record */
+    LAKE_ARROW_ROWS_PLAYS = 1, /* LAKE_ARROW_EVENTS only: the NextSong
+                                  records (no rejects, no other pages);
+                                  `rec` still counts every record */
+    LAKE_ARROW_ROWS_USERS = 2  /* LAKE_ARROW_EVENTS only: every reject,
+                                  then of each user_id the record row
+                                  latest by (ts, session_id,
+                                  item_in_session, rec), in `rec` order:
+                                  the rows the users table needs (its
+                                  order, within one file) */
 } lake_arrow_rows;
 
 typedef struct lake_arrow_opts {
@@ -613,7 +619,9 @@ typedef struct lake_arrow_opts {
  * With opts->columns and opts->rows a consumer that needs a few columns
  * or only the plays gets just those: the records are parsed and checked
  * all the same (a record that breaks a rule is still no play), but
- * nothing else is built.
+ * nothing else is built. LAKE_ARROW_ROWS_USERS holds each user's latest
+ * record (its texts of the columns built) until the file's end: memory
+ * grows with the users of one file, not with its records.
  *
  * @return LAKE_OK, LAKE_EINVAL (also: a column bit past the kind's
  *         columns, rows unknown or not for the kind), LAKE_ENOMEM,

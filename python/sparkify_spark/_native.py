@@ -22,6 +22,7 @@ SONGS = 0
 EVENTS = 1
 ROWS_ALL = 0    # LAKE_ARROW_ROWS_ALL: every record and reject
 ROWS_PLAYS = 1  # LAKE_ARROW_ROWS_PLAYS: the NextSong records only
+ROWS_USERS = 2  # LAKE_ARROW_ROWS_USERS: rejects, each user's latest record
 LIB_NAME = "liblake.so"
 NAME_CAP = 256  # LAKE_HIVE_PARTITION_NAME_MAX + 1: every name and its NUL
 
@@ -146,7 +147,8 @@ def read_records(kind: int, data: Bytes, source: str,
     """Parse one file's bytes (gunzipped when `source` ends in .gz) into a
     reader of record batches; see lake_arrow_read_records in lake.h.
     @columns keeps those columns only (in the C reader's order, whatever
-    the order given) and @rows = ROWS_PLAYS the plays only."""
+    the order given); @rows = ROWS_PLAYS gives the plays only, ROWS_USERS
+    the rejects and each user's latest record of the file."""
     if isinstance(data, pa.Buffer):
         addr, size, keep = data.address, data.size, data
     else:

@@ -650,7 +650,8 @@ def run(spark: SparkSession, song_root: str, log_root: str,
                           rows=_native.ROWS_PLAYS)
         small = logs.read(_native.EVENTS, transforms.SMALL_ROWS,
                           taskside.users_and_rejects,
-                          columns=taskside.SMALL_COLS) \
+                          columns=taskside.SMALL_COLS,
+                          rows=_native.ROWS_USERS) \
             .persist(StorageLevel.MEMORY_AND_DISK)
         persisted.append(small)
         users_from = transforms.records(small)

@@ -343,6 +343,54 @@ def test_native_columns_and_plays_rows() -> None:
                              rows=_native.ROWS_PLAYS)
 
 
+def test_native_users_rows() -> None:
+    """The C reader's ROWS_USERS (what the job's small reader asks for):
+    every reject, then each user's latest record by (ts, session_id,
+    item_in_session, rec) in `rec` order, each row its ROWS_ALL row; and
+    users_and_rejects over them gives what it gives over every row."""
+    import json
+    from sparkify_spark import _native
+    rnd = random.Random(11)
+    lines = []
+    for i in range(3000):
+        if i % 97 == 0:
+            lines.append(b"{bad")
+            continue
+        ev = {"ts": 1542837400000 + rnd.randint(0, 50),
+              "sessionId": rnd.randint(0, 2), "itemInSession": rnd.randint(0, 2),
+              "userId": str(rnd.randint(1, 40)) if i % 31 else "",
+              "page": rnd.choice(["NextSong", "Home"]),
+              "firstName": rnd.choice(["Ann", "Bo\u00e9", "C\"d"]) + str(i),
+              "level": rnd.choice(["free", "paid", ""]), "song": "s",
+              "artist": "a", "length": 1.5}
+        lines.append(json.dumps(ev).encode())  # \u00e9, \" escaped
+    text = b"\n".join(lines)
+    full = pa.Table.from_batches(list(_native.read_records(
+        _native.EVENTS, text, "u.json")))
+    rows = full.to_pylist()
+    best: Dict[int, Tuple[Tuple[int, ...], Dict[str, Any]]] = {}
+    for r in rows:
+        if r["reason"] is None:
+            k = (r["ts"], r["session_id"], r["item_in_session"], r["rec"])
+            if r["user_id"] not in best or k >= best[r["user_id"]][0]:
+                best[r["user_id"]] = (k, r)
+    want = [r for r in rows if r["reason"] is not None] + \
+        sorted((v[1] for v in best.values()), key=lambda r: r["rec"])
+    for batch_rows in (0, 7):
+        got = pa.Table.from_batches(list(_native.read_records(
+            _native.EVENTS, text, "u.json", batch_rows=batch_rows,
+            rows=_native.ROWS_USERS)))
+        assert got.to_pylist() == want
+    assert len(want) < len(rows) / 10
+
+    def small(rows_mode: int) -> List[Dict[str, Any]]:
+        return pa.Table.from_batches(list(ts.users_and_rejects(
+            _native.read_records(_native.EVENTS, text, "u.json",
+                                 columns=ts.SMALL_COLS, rows=rows_mode))
+                                          )).sort_by("rec").to_pylist()
+    assert small(_native.ROWS_USERS) == small(_native.ROWS_ALL)
+
+
 class _Bc:
     """A stand-in for a Broadcast."""
 

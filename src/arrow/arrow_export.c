@@ -11,7 +11,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lake_common.h"
@@ -653,6 +655,181 @@ static lake_status put_event(batch_builder *bb,
     return LAKE_OK;
 }
 
+/* ---- LAKE_ARROW_ROWS_USERS: each user's latest record ---- */
+
+/* The text fields of an event, in the order of their columns (EC_PAGE ..
+ * EC_ARTIST). */
+#define USER_TEXTS 9
+static const size_t event_text_off[USER_TEXTS] = {
+    offsetof(lake_event_rec, page),       offsetof(lake_event_rec, level),
+    offsetof(lake_event_rec, first_name), offsetof(lake_event_rec, last_name),
+    offsetof(lake_event_rec, gender),     offsetof(lake_event_rec, location),
+    offsetof(lake_event_rec, user_agent), offsetof(lake_event_rec, song),
+    offsetof(lake_event_rec, artist),
+};
+_Static_assert(EC_ARTIST - EC_PAGE + 1 == USER_TEXTS,
+               "event_text_off follows the text columns");
+
+static lake_text *event_text(lake_event_rec *e, size_t i)
+{
+    return (lake_text *)(void *)((char *)e + event_text_off[i]);
+}
+
+/* A user's latest record so far: its keys and numbers, and its texts
+ * (the columns built, and the page) copied into the arena. */
+typedef struct user_latest {
+    int64_t user_id, ts, session_id, item, rec;
+    double length;
+    bool has_length;
+    uint16_t present; /* bit i: text i is present */
+    uint32_t len[USER_TEXTS];
+    size_t off[USER_TEXTS]; /* in users_state.arena */
+} user_latest;
+
+typedef struct users_state {
+    lake_buf entries; /* user_latest, in order of first appearance */
+    uint32_t *slots;  /* open addressing: entry index + 1, 0 = empty */
+    size_t n_slots;   /* a power of two, or 0 */
+    lake_buf arena;   /* text bytes; superseded copies until compacted */
+    size_t live;      /* arena bytes of the entries' current texts */
+    size_t emitted;   /* entries handed out (after sorting them by rec) */
+    bool sorted;
+} users_state;
+
+static size_t users_count(const users_state *u)
+{
+    return u->entries.len / sizeof(user_latest);
+}
+
+static user_latest *users_at(const users_state *u, size_t i)
+{
+    return (user_latest *)(void *)u->entries.data + i;
+}
+
+static void users_free(users_state *u, const lake_allocator *alloc)
+{
+    lake_buf_reset(&u->entries);
+    lake_buf_reset(&u->arena);
+    lake_free(alloc, u->slots);
+    memset(u, 0, sizeof(*u));
+}
+
+static size_t users_slot(const users_state *u, int64_t user_id)
+{
+    uint64_t h = (uint64_t)user_id * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= h >> 29;
+    size_t i = (size_t)h & (u->n_slots - 1);
+    while (u->slots[i] &&
+           users_at(u, u->slots[i] - 1)->user_id != user_id)
+        i = (i + 1) & (u->n_slots - 1);
+    return i;
+}
+
+/* Double the slots (or make the first 1,024) and place every entry. */
+static lake_status users_grow(users_state *u, const lake_allocator *alloc)
+{
+    const size_t n = u->n_slots ? u->n_slots * 2 : 1024;
+    if (n > UINT32_MAX)
+        return LAKE_ETOOBIG;
+    uint32_t *s = lake_calloc(alloc, n, sizeof(*s));
+    if (!s)
+        return LAKE_ENOMEM;
+    lake_free(alloc, u->slots);
+    u->slots = s;
+    u->n_slots = n;
+    for (size_t i = 0; i < users_count(u); i++)
+        u->slots[users_slot(u, users_at(u, i)->user_id)] = (uint32_t)i + 1;
+    return LAKE_OK;
+}
+
+/* Copy the arena's live texts into a new one: the superseded copies go. */
+static lake_status users_compact(users_state *u, const lake_allocator *alloc)
+{
+    lake_buf fresh;
+    lake_buf_init(&fresh, alloc, 0);
+    if (lake_buf_reserve(&fresh, u->live) != LAKE_OK)
+        return LAKE_ENOMEM;
+    for (size_t i = 0; i < users_count(u); i++) {
+        user_latest *e = users_at(u, i);
+        for (size_t t = 0; t < USER_TEXTS; t++) {
+            if (!(e->present & (1u << t)))
+                continue;
+            const size_t off = fresh.len;
+            memcpy(fresh.data + off, u->arena.data + e->off[t], e->len[t]);
+            fresh.len += e->len[t];
+            e->off[t] = off;
+        }
+    }
+    lake_buf_reset(&u->arena);
+    u->arena = fresh;
+    return LAKE_OK;
+}
+
+/* Keep @p ev (record @p rec of the file) if it is its user's latest so
+ * far: records come in rec order, so an equal (ts, session_id,
+ * item_in_session) goes to the later one. Texts are copied only for the
+ * columns built (@p bb), and the page (it decides the NextSong columns). */
+static lake_status users_note(users_state *u,
+                              const batch_builder *bb,
+                              const lake_allocator *alloc,
+                              int64_t rec,
+                              lake_event_rec *ev)
+{
+    if (users_count(u) + 1 > u->n_slots / 2)
+        LAKE_TRY(users_grow(u, alloc));
+    const size_t slot = users_slot(u, ev->user_id);
+    user_latest *e;
+    if (u->slots[slot]) {
+        e = users_at(u, u->slots[slot] - 1);
+        if (ev->ts != e->ts ? ev->ts < e->ts
+            : ev->session_id != e->session_id
+                ? ev->session_id < e->session_id
+                : ev->item_in_session < e->item)
+            return LAKE_OK; /* an earlier one */
+        for (size_t t = 0; t < USER_TEXTS; t++)
+            if (e->present & (1u << t))
+                u->live -= e->len[t];
+    } else {
+        if (lake_buf_reserve(&u->entries, sizeof(*e)) != LAKE_OK)
+            return LAKE_ENOMEM;
+        e = users_at(u, users_count(u));
+        u->entries.len += sizeof(*e);
+        memset(e, 0, sizeof(*e));
+        e->user_id = ev->user_id;
+        u->slots[slot] = (uint32_t)users_count(u);
+    }
+    e->ts = ev->ts;
+    e->session_id = ev->session_id;
+    e->item = ev->item_in_session;
+    e->rec = rec;
+    e->has_length = ev->has_length;
+    e->length = ev->length;
+    e->present = 0;
+    for (size_t t = 0; t < USER_TEXTS; t++) {
+        const lake_text *x = event_text(ev, t);
+        if (!x->present || (t > 0 && !wants(bb, EC_PAGE + t)))
+            continue;
+        if (x->v.len > UINT32_MAX)
+            return LAKE_ETOOBIG;
+        e->present |= (uint16_t)(1u << t);
+        e->len[t] = (uint32_t)x->v.len;
+        e->off[t] = u->arena.len;
+        LAKE_TRY(lake_buf_append(&u->arena, x->v.ptr, x->v.len));
+        u->live += x->v.len;
+    }
+    /* Superseded copies never take more than half the arena (plus 1 MiB):
+     * memory stays that of the users' latest texts. */
+    if (u->arena.len > 2 * u->live + ((size_t)1 << 20))
+        LAKE_TRY(users_compact(u, alloc));
+    return LAKE_OK;
+}
+
+static int cmp_user_rec(const void *pa, const void *pb)
+{
+    const user_latest *a = pa, *b = pb;
+    return (a->rec > b->rec) - (a->rec < b->rec);
+}
+
 /* ---- the stream ---- */
 
 typedef struct stream_priv {
@@ -668,6 +845,7 @@ typedef struct stream_priv {
     bool done;
     int failed; /* errno code of a failure; every later call repeats it */
     batch_builder bb;
+    users_state users; /* LAKE_ARROW_ROWS_USERS */
     char last_error[256];
 } stream_priv;
 
@@ -715,6 +893,43 @@ static int stream_get_schema(struct ArrowArrayStream *s,
     return 0;
 }
 
+/* After the file's last record: its users' latest records, in rec order,
+ * as many as fit the batch (the rest in the next ones). */
+static lake_status users_emit(stream_priv *p)
+{
+    users_state *u = &p->users;
+    if (!u->sorted) {
+        if (users_count(u) > 1)
+            qsort(u->entries.data, users_count(u), sizeof(user_latest),
+                  cmp_user_rec);
+        u->sorted = true;
+    }
+    while (u->emitted < users_count(u) && p->bb.n_rows < p->batch_rows &&
+           bb_max_data(&p->bb) < LAKE_ARROW_BATCH_BYTES) {
+        const user_latest *e = users_at(u, u->emitted);
+        lake_event_rec ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.ts = e->ts;
+        ev.session_id = e->session_id;
+        ev.item_in_session = e->item;
+        ev.has_user = true;
+        ev.user_id = e->user_id;
+        ev.has_length = e->has_length;
+        ev.length = e->length;
+        for (size_t t = 0; t < USER_TEXTS; t++) {
+            if (!(e->present & (1u << t)))
+                continue;
+            lake_text *x = event_text(&ev, t);
+            x->present = true;
+            x->v.ptr = u->arena.data + e->off[t];
+            x->v.len = e->len[t];
+        }
+        LAKE_TRY(put_event(&p->bb, p->source, p->source_len, e->rec, &ev));
+        u->emitted++;
+    }
+    return LAKE_OK;
+}
+
 static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
 {
     stream_priv *p = s->private_data;
@@ -746,11 +961,19 @@ static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
                 rc = put_reject(&p->bb, p->source, p->source_len, idx, &rej);
         } else if (p->kind == LAKE_ARROW_SONGS) {
             rc = put_song(&p->bb, p->source, p->source_len, idx, &rec.song);
-        } else if (rec.event.has_user &&
-                   (!plays || is_next_song(&rec.event.page))) {
+        } else if (!rec.event.has_user) {
+            /* feeds no table */
+        } else if (p->rows == LAKE_ARROW_ROWS_USERS) {
+            rc = users_note(&p->users, &p->bb, p->alloc, idx, &rec.event);
+        } else if (!plays || is_next_song(&rec.event.page)) {
             rc = put_event(&p->bb, p->source, p->source_len, idx,
                            &rec.event);
         }
+        if (rc != LAKE_OK)
+            return stream_fail(p, rc, NULL);
+    }
+    if (p->done && p->rows == LAKE_ARROW_ROWS_USERS) {
+        rc = users_emit(p);
         if (rc != LAKE_OK)
             return stream_fail(p, rc, NULL);
     }
@@ -774,6 +997,7 @@ static void stream_release(struct ArrowArrayStream *s)
         return;
     stream_priv *p = s->private_data;
     bb_reset(&p->bb);
+    users_free(&p->users, p->alloc);
     lake_record_reader_free(p->reader);
     lake_file_data_free(&p->input);
     lake_free(p->alloc, p->source);
@@ -806,7 +1030,8 @@ static lake_status stream_new(lake_arrow_kind kind,
                               n_cols);
     const lake_arrow_rows rows = opts ? opts->rows : LAKE_ARROW_ROWS_ALL;
     if (rows != LAKE_ARROW_ROWS_ALL &&
-        (rows != LAKE_ARROW_ROWS_PLAYS || kind != LAKE_ARROW_EVENTS))
+        ((rows != LAKE_ARROW_ROWS_PLAYS && rows != LAKE_ARROW_ROWS_USERS) ||
+         kind != LAKE_ARROW_EVENTS))
         return lake_error_set(err, LAKE_EINVAL,
                               "arrow: rows %d not for this kind", (int)rows);
     stream_priv *p = lake_calloc(alloc, 1, sizeof(*p));
@@ -819,6 +1044,8 @@ static lake_status stream_new(lake_arrow_kind kind,
                                              : LAKE_ARROW_BATCH_ROWS;
     p->rows = rows;
     bb_init(&p->bb, alloc, kind, columns);
+    lake_buf_init(&p->users.entries, alloc, 0);
+    lake_buf_init(&p->users.arena, alloc, 0);
     /* The `source` column is utf8: a file name that is not valid UTF-8
      * gets U+FFFD for each maximal invalid subpart, as the native
      * engine's _quarantine/ writes it (".gz" at the end is kept). */

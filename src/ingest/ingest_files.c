@@ -323,7 +323,9 @@ static lake_status read_plain(int fd,
         return lake_error_set(err, LAKE_ETOOBIG,
                               "ingest: read %s: %zu bytes, limit %zu", path,
                               want, max_bytes);
-    LAKE_TRY(ensure_cap(buf, want < 4096 ? 4096 : want, path, err));
+    /* One byte more than the size: the read that finds the end then
+     * needs no bigger buffer (growing it copied the whole file). */
+    LAKE_TRY(ensure_cap(buf, want < 4096 ? 4096 : want + 1, path, err));
     for (;;) {
         if (buf->len == buf->cap - LAKE_READ_PADDING) {
             if (buf->len >= max_bytes)

@@ -382,6 +382,185 @@ static void test_arrow__columns_and_plays(void **state)
     assert_non_null(strstr(err.message, "rows 5"));
 }
 
+/* Whether row @p ra of @p a and row @p rb of @p b (batches of one kind's
+ * columns, schema @p sc) hold the same values. */
+static void assert_same_row(const struct ArrowSchema *sc,
+                            struct ArrowArray *a,
+                            int64_t ra,
+                            struct ArrowArray *b,
+                            int64_t rb)
+{
+    for (int64_t i = 0; i < sc->n_children; i++) {
+        const struct ArrowArray *x = child(a, (size_t)i);
+        const struct ArrowArray *y = child(b, (size_t)i);
+        assert_int_equal(is_valid(x, ra), is_valid(y, rb));
+        if (!is_valid(x, ra))
+            continue;
+        const char *f = sc->children[i]->format;
+        if (!strcmp(f, "u")) {
+            const int32_t *ox = x->buffers[1], *oy = y->buffers[1];
+            assert_int_equal(ox[ra + 1] - ox[ra], oy[rb + 1] - oy[rb]);
+            assert_memory_equal((const char *)x->buffers[2] + ox[ra],
+                                (const char *)y->buffers[2] + oy[rb],
+                                (size_t)(ox[ra + 1] - ox[ra]));
+        } else {
+            const size_t w = !strcmp(f, "i") ? 4 : 8;
+            assert_memory_equal((const char *)x->buffers[1] + ra * (int64_t)w,
+                                (const char *)y->buffers[1] + rb * (int64_t)w,
+                                w);
+        }
+    }
+}
+
+static const char users_text[] =
+    /* 0: user 5's first */
+    "{\"ts\":1542837407000,\"page\":\"Home\",\"sessionId\":1,"
+    "\"itemInSession\":0,\"userId\":\"5\",\"firstName\":\"A\"}\n"
+    /* 1: user 6, then 5 ties with it and is later in input: 5 wins */
+    "{\"ts\":1542837408000,\"page\":\"NextSong\",\"sessionId\":1,"
+    "\"itemInSession\":0,\"userId\":6,\"firstName\":\"B\",\"song\":\"s\","
+    "\"artist\":\"a\",\"length\":2.5,\"level\":\"free\"}\n"
+    "{bad\n" /* 2 */
+    /* 3: user 5's latest: a play, an escaped name, a user agent */
+    "{\"ts\":1542837409000,\"page\":\"NextSong\",\"sessionId\":2,"
+    "\"itemInSession\":1,\"userId\":\"5\",\"firstName\":\"A\\u00e9\","
+    "\"level\":\"paid\",\"song\":\"t\",\"artist\":\"b\",\"length\":1,"
+    "\"userAgent\":\"ua\",\"location\":\"L\",\"gender\":\"F\"}\n"
+    /* 4: earlier than 3 by ts: not user 5's latest */
+    "{\"ts\":1542837408500,\"page\":\"Home\",\"sessionId\":9,"
+    "\"itemInSession\":9,\"userId\":\"5\",\"firstName\":\"X\"}\n"
+    /* 5: the same (ts, sessionId, itemInSession) as 1: the later wins */
+    "{\"ts\":1542837408000,\"page\":\"Logout\",\"sessionId\":1,"
+    "\"itemInSession\":0,\"userId\":6,\"firstName\":\"C\"}\n"
+    /* 6: no user: no table */
+    "{\"ts\":1542837409999,\"page\":\"Home\",\"sessionId\":1,"
+    "\"itemInSession\":0,\"userId\":\"\"}\n"
+    /* 7: same ts as 3's user 5 but a smaller sessionId: not latest */
+    "{\"ts\":1542837409000,\"page\":\"Home\",\"sessionId\":1,"
+    "\"itemInSession\":7,\"userId\":\"5\",\"firstName\":\"Y\"}\n"
+    /* 8: user 7, once */
+    "{\"ts\":1542837400000,\"page\":\"Home\",\"sessionId\":3,"
+    "\"itemInSession\":0,\"userId\":7}\n";
+
+/* LAKE_ARROW_ROWS_USERS: the rejects, then each user's latest record
+ * (ts, sessionId, itemInSession, then input order) in input order, each
+ * row equal to its ROWS_ALL row, however the rows are batched and
+ * whichever columns are built. */
+static void test_arrow__users_rows(void **state)
+{
+    (void)state;
+    const lake_arrow_kind k = LAKE_ARROW_EVENTS;
+    lake_arrow_opts opts = {0};
+    struct ArrowArrayStream all = open_text(k, users_text, "u.json", &opts);
+    struct ArrowArray full;
+    assert_int_equal(all.get_next(&all, &full), 0);
+    assert_int_equal(full.length, 8); /* 8 records and rejects with a user */
+    struct ArrowSchema sc;
+    assert_int_equal(all.get_schema(&all, &sc), 0);
+    const size_t c_rec = col_of(k, "rec");
+    const int64_t want[] = {2, 3, 5, 8};
+    for (int64_t batch_rows = 1; batch_rows <= 3; batch_rows++) {
+        opts.batch_rows = batch_rows;
+        opts.rows = LAKE_ARROW_ROWS_USERS;
+        struct ArrowArrayStream s = open_text(k, users_text, "u.json", &opts);
+        int64_t n = 0;
+        for (;;) {
+            struct ArrowArray a;
+            assert_int_equal(s.get_next(&s, &a), 0);
+            if (!a.release)
+                break;
+            assert_true(a.length <= batch_rows);
+            for (int64_t r = 0; r < a.length; r++, n++) {
+                assert_true(n < 4);
+                const int64_t rec = i64_at(&a, c_rec, r);
+                assert_int_equal(rec, want[n]);
+                int64_t fr = 0;
+                while (i64_at(&full, c_rec, fr) != rec)
+                    fr++;
+                assert_same_row(&sc, &a, r, &full, fr);
+            }
+            a.release(&a);
+        }
+        assert_int_equal(n, 4);
+        s.release(&s);
+    }
+    assert_str(&full, col_of(k, "first_name"), 3, "A\xc3\xa9");
+    sc.release(&sc);
+    full.release(&full);
+    all.release(&all);
+
+    /* a projection: the page decides the plays' columns even when it is
+     * not built */
+    const char *keep[] = {"rec", "user_id", "first_name", "hour"};
+    opts = (lake_arrow_opts){0};
+    for (size_t i = 0; i < 4; i++)
+        opts.columns |= (uint64_t)1 << col_of(k, keep[i]);
+    opts.rows = LAKE_ARROW_ROWS_USERS;
+    struct ArrowArrayStream s = open_text(k, users_text, "u.json", &opts);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.length, 4);
+    assert_int_equal(a.n_children, 4);
+    assert_int_equal(i64_at(&a, 1, 1), 5);
+    assert_str(&a, 2, 1, "A\xc3\xa9");
+    assert_int_equal(i32_at(&a, 3, 1), 21);
+    assert_true(null_at(&a, 3, 2)); /* user 6's latest is a Logout */
+    assert_str(&a, 2, 2, "C");
+    assert_str(&a, 2, 3, NULL);
+    a.release(&a);
+    s.release(&s);
+
+    /* songs have no users */
+    lake_error err;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_SONGS, "", 0, "x",
+                                             &opts, &s, &err),
+                     LAKE_EINVAL);
+}
+
+/* One user, thousands of records with long names: the superseded copies
+ * are dropped on the way (memory stays that of the latest texts) and the
+ * latest one is handed out intact. */
+static void test_arrow__users_rows_compacted(void **state)
+{
+    (void)state;
+    const int n = 3000;
+    const size_t name_len = 1000;
+    lake_buf text;
+    lake_buf_init(&text, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(
+            lake_buf_printf(&text,
+                            "{\"ts\":%lld,\"page\":\"Home\",\"sessionId\":1,"
+                            "\"itemInSession\":%d,\"userId\":1,"
+                            "\"firstName\":\"",
+                            1542837400000LL + i, i),
+            LAKE_OK);
+        for (size_t j = 0; j < name_len; j++)
+            assert_int_equal(lake_buf_append_byte(&text, (uint8_t)('a' + (i + (int)j) % 26)),
+                             LAKE_OK);
+        assert_int_equal(lake_buf_append_str(&text, "\"}\n"), LAKE_OK);
+    }
+    assert_int_equal(lake_buf_append_byte(&text, 0), LAKE_OK);
+    lake_arrow_opts opts = {0};
+    opts.rows = LAKE_ARROW_ROWS_USERS;
+    struct ArrowArrayStream s = open_text(LAKE_ARROW_EVENTS, text.data,
+                                          "big.json", &opts);
+    struct ArrowArray a;
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_int_equal(a.length, 1);
+    assert_int_equal(i64_at(&a, col_of(LAKE_ARROW_EVENTS, "rec"), 0), n - 1);
+    char want[1001];
+    for (size_t j = 0; j < name_len; j++)
+        want[j] = (char)('a' + (n - 1 + (int)j) % 26);
+    want[name_len] = 0;
+    assert_str(&a, col_of(LAKE_ARROW_EVENTS, "first_name"), 0, want);
+    a.release(&a);
+    assert_int_equal(s.get_next(&s, &a), 0);
+    assert_null(a.release);
+    s.release(&s);
+    lake_buf_reset(&text);
+}
+
 static void test_arrow__batches_and_moved_children(void **state)
 {
     (void)state;
@@ -612,6 +791,24 @@ static lake_status run_all(lake_failing_alloc *fa, const void *gz, size_t n)
     if (e == 0 && a.release)
         a.release(&a);
     s.release(&s);
+    if (e != 0)
+        return LAKE_ENOMEM;
+    /* each user's latest record, a row a batch */
+    opts.columns = 0;
+    opts.batch_rows = 1;
+    opts.rows = LAKE_ARROW_ROWS_USERS;
+    rc = lake_arrow_read_records(LAKE_ARROW_EVENTS, events_text,
+                                 strlen(events_text), "e.json", &opts, &s,
+                                 &err);
+    if (rc != LAKE_OK)
+        return rc;
+    for (;;) {
+        e = s.get_next(&s, &a);
+        if (e != 0 || !a.release)
+            break;
+        a.release(&a);
+    }
+    s.release(&s);
     return e == 0 ? LAKE_OK : LAKE_ENOMEM;
 }
 
@@ -645,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_arrow__source_not_utf8),
         cmocka_unit_test(test_arrow__events),
         cmocka_unit_test(test_arrow__columns_and_plays),
+        cmocka_unit_test(test_arrow__users_rows),
+        cmocka_unit_test(test_arrow__users_rows_compacted),
         cmocka_unit_test(test_arrow__batches_and_moved_children),
         cmocka_unit_test(test_arrow__gzip),
         cmocka_unit_test(test_arrow__file_and_errors),

@@ -291,6 +291,17 @@ static void test_ingest_files__read_plain_and_padding(void **state)
     lake_file_data_free(&d);
     lake_file_data_free(&d);
     lake_file_data_free(NULL);
+    /* A file read into a fresh buffer: one allocation of its size, one
+     * byte and the padding (the read that finds the end needs no bigger
+     * buffer, which would copy the file). */
+    static char text[100000];
+    memset(text, 'x', sizeof(text));
+    write_bytes("r1-big.json", text, sizeof(text));
+    path_of(path, sizeof(path), "r1-big.json");
+    assert_int_equal(lake_read_file(path, 0, &d, &err), LAKE_OK);
+    assert_int_equal(d.len, sizeof(text));
+    assert_int_equal(d.cap, sizeof(text) + 1 + LAKE_READ_PADDING);
+    lake_file_data_free(&d);
 }
 
 static void test_ingest_files__read_errors(void **state)
