@@ -650,6 +650,24 @@ lake_arrow_read_file(lake_arrow_kind kind,
                      struct ArrowArrayStream *out,
                      lake_error *err);
 
+/** One parse of the local event file @p path for two consumers: @p plays
+ * is lake_arrow_read_file()'s stream with @p opts (opts->rows must be
+ * LAKE_ARROW_ROWS_PLAYS), @p users the LAKE_ARROW_ROWS_USERS rows of the
+ * same file with the columns @p user_columns (bits as opts->columns; 0:
+ * all). Reading @p plays parses the file; @p users hands out its rows once
+ * @p plays has reached its end (before that get_next fails with EINVAL).
+ * The rejects are kept for @p users meanwhile. Release both, in any order.
+ * @return as lake_arrow_read_file(); LAKE_EINVAL for other rows or user
+ *         column bits past the columns. */
+LAKE_API LAKE_NODISCARD lake_status
+lake_arrow_read_file_split(const char *path,
+                           const char *source,
+                           const lake_arrow_opts *opts,
+                           uint64_t user_columns,
+                           struct ArrowArrayStream *plays,
+                           struct ArrowArrayStream *users,
+                           lake_error *err);
+
 /* @@INGEST@@ (section owned by src/ingest) */
 
 /* ------------------------------------------------------------------------

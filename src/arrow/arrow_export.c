@@ -845,7 +845,15 @@ typedef struct stream_priv {
     bool done;
     int failed; /* errno code of a failure; every later call repeats it */
     batch_builder bb;
-    users_state users; /* LAKE_ARROW_ROWS_USERS */
+    users_state users; /* LAKE_ARROW_ROWS_USERS, or the split's users */
+    /* lake_arrow_read_file_split: the users stream's builder and the
+     * rejects kept for it (kept_reject records, their raw text apart) */
+    bool split;
+    int refs; /* streams not yet released */
+    batch_builder ubb;
+    lake_buf kept;
+    lake_buf kept_raw;
+    size_t kept_emitted;
     char last_error[256];
 } stream_priv;
 
@@ -894,8 +902,8 @@ static int stream_get_schema(struct ArrowArrayStream *s,
 }
 
 /* After the file's last record: its users' latest records, in rec order,
- * as many as fit the batch (the rest in the next ones). */
-static lake_status users_emit(stream_priv *p)
+ * into @p bb, as many as fit the batch (the rest in the next ones). */
+static lake_status users_emit(stream_priv *p, batch_builder *bb)
 {
     users_state *u = &p->users;
     if (!u->sorted) {
@@ -904,8 +912,8 @@ static lake_status users_emit(stream_priv *p)
                   cmp_user_rec);
         u->sorted = true;
     }
-    while (u->emitted < users_count(u) && p->bb.n_rows < p->batch_rows &&
-           bb_max_data(&p->bb) < LAKE_ARROW_BATCH_BYTES) {
+    while (u->emitted < users_count(u) && bb->n_rows < p->batch_rows &&
+           bb_max_data(bb) < LAKE_ARROW_BATCH_BYTES) {
         const user_latest *e = users_at(u, u->emitted);
         lake_event_rec ev;
         memset(&ev, 0, sizeof(ev));
@@ -924,10 +932,52 @@ static lake_status users_emit(stream_priv *p)
             x->v.ptr = u->arena.data + e->off[t];
             x->v.len = e->len[t];
         }
-        LAKE_TRY(put_event(&p->bb, p->source, p->source_len, e->rec, &ev));
+        LAKE_TRY(put_event(bb, p->source, p->source_len, e->rec, &ev));
         u->emitted++;
     }
     return LAKE_OK;
+}
+
+/* A reject kept for the users stream of a split read. */
+typedef struct kept_reject {
+    int64_t rec, line;
+    char reason[64];
+    size_t raw_off, raw_len; /* in stream_priv.kept_raw */
+} kept_reject;
+
+static lake_status keep_reject(stream_priv *p,
+                               int64_t rec,
+                               const lake_reject *rej)
+{
+    kept_reject k;
+    memset(&k, 0, sizeof(k));
+    k.rec = rec;
+    k.line = rej->line;
+    memcpy(k.reason, rej->reason, sizeof(k.reason));
+    k.raw_off = p->kept_raw.len;
+    k.raw_len = rej->raw.len;
+    LAKE_TRY(lake_buf_append(&p->kept_raw, rej->raw.ptr, rej->raw.len));
+    return lake_buf_append(&p->kept, &k, sizeof(k));
+}
+
+/* The kept rejects into the users stream's batch, then the users. */
+static lake_status split_emit(stream_priv *p)
+{
+    const size_t n = p->kept.len / sizeof(kept_reject);
+    while (p->kept_emitted < n && p->ubb.n_rows < p->batch_rows &&
+           bb_max_data(&p->ubb) < LAKE_ARROW_BATCH_BYTES) {
+        kept_reject k;
+        memcpy(&k, p->kept.data + p->kept_emitted * sizeof(k), sizeof(k));
+        lake_reject rej;
+        memset(&rej, 0, sizeof(rej));
+        rej.line = k.line;
+        memcpy(rej.reason, k.reason, sizeof(rej.reason));
+        rej.raw.ptr = p->kept_raw.data + k.raw_off;
+        rej.raw.len = k.raw_len;
+        LAKE_TRY(put_reject(&p->ubb, p->source, p->source_len, k.rec, &rej));
+        p->kept_emitted++;
+    }
+    return users_emit(p, &p->ubb);
 }
 
 static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
@@ -957,7 +1007,9 @@ static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
         const int64_t idx = p->next_rec++;
         const bool plays = p->rows == LAKE_ARROW_ROWS_PLAYS;
         if (next == LAKE_NEXT_REJECT) {
-            if (!plays)
+            if (p->split)
+                rc = keep_reject(p, idx, &rej);
+            else if (!plays)
                 rc = put_reject(&p->bb, p->source, p->source_len, idx, &rej);
         } else if (p->kind == LAKE_ARROW_SONGS) {
             rc = put_song(&p->bb, p->source, p->source_len, idx, &rec.song);
@@ -965,15 +1017,19 @@ static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             /* feeds no table */
         } else if (p->rows == LAKE_ARROW_ROWS_USERS) {
             rc = users_note(&p->users, &p->bb, p->alloc, idx, &rec.event);
-        } else if (!plays || is_next_song(&rec.event.page)) {
-            rc = put_event(&p->bb, p->source, p->source_len, idx,
-                           &rec.event);
+        } else {
+            if (p->split)
+                rc = users_note(&p->users, &p->ubb, p->alloc, idx,
+                                &rec.event);
+            if (rc == LAKE_OK && (!plays || is_next_song(&rec.event.page)))
+                rc = put_event(&p->bb, p->source, p->source_len, idx,
+                               &rec.event);
         }
         if (rc != LAKE_OK)
             return stream_fail(p, rc, NULL);
     }
     if (p->done && p->rows == LAKE_ARROW_ROWS_USERS) {
-        rc = users_emit(p);
+        rc = users_emit(p, &p->bb);
         if (rc != LAKE_OK)
             return stream_fail(p, rc, NULL);
     }
@@ -991,18 +1047,59 @@ static const char *stream_last_error(struct ArrowArrayStream *s)
     return p->last_error[0] ? p->last_error : NULL;
 }
 
+static int users_get_schema(struct ArrowArrayStream *s,
+                            struct ArrowSchema *out)
+{
+    stream_priv *p = s->private_data;
+    if (make_schema(p->alloc, p->ubb.cols, p->ubb.n_cols, out) != LAKE_OK) {
+        snprintf(p->last_error, sizeof(p->last_error),
+                 "arrow: schema: out of memory");
+        return ENOMEM;
+    }
+    return 0;
+}
+
+/* The users stream of a split read: its rows exist once the plays stream
+ * has reached the file's end. */
+static int users_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    stream_priv *p = s->private_data;
+    out->release = NULL;
+    if (p->failed)
+        return p->failed;
+    if (!p->done) {
+        snprintf(p->last_error, sizeof(p->last_error),
+                 "arrow: the users of %s asked for before the end of its "
+                 "plays", p->source);
+        return EINVAL;
+    }
+    lake_status rc = split_emit(p);
+    if (rc == LAKE_OK && p->ubb.n_rows == 0)
+        return 0; /* the end */
+    if (rc == LAKE_OK)
+        rc = bb_finish(&p->ubb, out);
+    if (rc != LAKE_OK)
+        return stream_fail(p, rc, NULL);
+    return 0;
+}
+
 static void stream_release(struct ArrowArrayStream *s)
 {
     if (!s->release)
         return;
     stream_priv *p = s->private_data;
+    s->release = NULL;
+    if (--p->refs > 0)
+        return; /* the other stream of a split read still uses it */
     bb_reset(&p->bb);
+    bb_reset(&p->ubb);
+    lake_buf_reset(&p->kept);
+    lake_buf_reset(&p->kept_raw);
     users_free(&p->users, p->alloc);
     lake_record_reader_free(p->reader);
     lake_file_data_free(&p->input);
     lake_free(p->alloc, p->source);
     lake_free(p->alloc, p);
-    s->release = NULL;
 }
 
 /* Validate the arguments and create the stream's state, without input. */
@@ -1046,6 +1143,9 @@ static lake_status stream_new(lake_arrow_kind kind,
     bb_init(&p->bb, alloc, kind, columns);
     lake_buf_init(&p->users.entries, alloc, 0);
     lake_buf_init(&p->users.arena, alloc, 0);
+    lake_buf_init(&p->kept, alloc, 0);
+    lake_buf_init(&p->kept_raw, alloc, 0);
+    p->refs = 1;
     /* The `source` column is utf8: a file name that is not valid UTF-8
      * gets U+FFFD for each maximal invalid subpart, as the native
      * engine's _quarantine/ writes it (".gz" at the end is kept). */
@@ -1155,4 +1255,47 @@ lake_status lake_arrow_read_file(lake_arrow_kind kind,
         return rc;
     }
     return stream_start(p, out, err);
+}
+
+lake_status lake_arrow_read_file_split(const char *path,
+                                       const char *source,
+                                       const lake_arrow_opts *opts,
+                                       uint64_t user_columns,
+                                       struct ArrowArrayStream *plays,
+                                       struct ArrowArrayStream *users,
+                                       lake_error *err)
+{
+    if (!plays || !users || !path)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: read file split: NULL argument");
+    plays->release = NULL;
+    users->release = NULL;
+    if (!opts || opts->rows != LAKE_ARROW_ROWS_PLAYS)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: a split read gives the plays "
+                              "(rows = LAKE_ARROW_ROWS_PLAYS)");
+    if (user_columns >> EC_COUNT)
+        return lake_error_set(err, LAKE_EINVAL,
+                              "arrow: user column bits 0x%llx past the %d "
+                              "columns", (unsigned long long)user_columns,
+                              (int)EC_COUNT);
+    stream_priv *p = NULL;
+    LAKE_TRY(stream_new(LAKE_ARROW_EVENTS, source ? source : path, opts, &p,
+                        err));
+    p->split = true;
+    bb_init(&p->ubb, p->alloc, LAKE_ARROW_EVENTS, user_columns);
+    lake_status rc = lake_read_file(path, opts->max_bytes, &p->input, err);
+    if (rc != LAKE_OK) {
+        stream_abandon(p);
+        return rc;
+    }
+    LAKE_TRY(stream_start(p, plays, err)); /* it releases p on failure */
+    p->refs = 2;
+    memset(users, 0, sizeof(*users));
+    users->get_schema = users_get_schema;
+    users->get_next = users_get_next;
+    users->get_last_error = stream_last_error;
+    users->release = stream_release;
+    users->private_data = p;
+    return LAKE_OK;
 }

@@ -561,6 +561,149 @@ static void test_arrow__users_rows_compacted(void **state)
     lake_buf_reset(&text);
 }
 
+/* Every batch of @p s into @p out (at most @p cap); the number of them. */
+static size_t drain(struct ArrowArrayStream *s, struct ArrowArray *out,
+                    size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        assert_true(n < cap);
+        assert_int_equal(s->get_next(s, &out[n]), 0);
+        if (!out[n].release)
+            return n;
+        n++;
+    }
+}
+
+/* Batches @p a (@p na) and @p b (@p nb) hold the same rows, however cut. */
+static void assert_same_rows(const struct ArrowSchema *sc,
+                             struct ArrowArray *a, size_t na,
+                             struct ArrowArray *b, size_t nb)
+{
+    size_t i = 0, j = 0;
+    int64_t r = 0, q = 0;
+    for (;;) {
+        while (i < na && r == a[i].length) {
+            i++;
+            r = 0;
+        }
+        while (j < nb && q == b[j].length) {
+            j++;
+            q = 0;
+        }
+        if (i == na || j == nb)
+            break;
+        assert_same_row(sc, &a[i], r++, &b[j], q++);
+    }
+    assert_true(i == na && j == nb);
+}
+
+static void release_all(struct ArrowArray *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i].release(&a[i]);
+}
+
+/* lake_arrow_read_file_split: one parse, the plays of ROWS_PLAYS and the
+ * users of ROWS_USERS, each with its own columns; the users only after
+ * the plays; both streams released in either order. */
+static void test_arrow__split(void **state)
+{
+    (void)state;
+    const lake_arrow_kind k = LAKE_ARROW_EVENTS;
+    char path[] = "/tmp/test_arrow_XXXXXX";
+    const int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const size_t len = strlen(users_text);
+    assert_int_equal(write(fd, users_text, len), (ssize_t)len);
+    close(fd);
+    lake_arrow_opts opts = {0};
+    opts.rows = LAKE_ARROW_ROWS_PLAYS;
+    opts.batch_rows = 2;
+    const char *play_cols[] = {"rec", "ts", "songplay_id", "hour", "song"};
+    for (size_t i = 0; i < 5; i++)
+        opts.columns |= (uint64_t)1 << col_of(k, play_cols[i]);
+    const char *user_cols[] = {"source", "rec", "user_id", "first_name",
+                               "level", "line", "reason", "raw"};
+    uint64_t ucols = 0;
+    for (size_t i = 0; i < 8; i++)
+        ucols |= (uint64_t)1 << col_of(k, user_cols[i]);
+    lake_arrow_opts uopts = opts;
+    uopts.rows = LAKE_ARROW_ROWS_USERS;
+    uopts.columns = ucols;
+
+    for (int order = 0; order < 2; order++) {
+        struct ArrowArrayStream plays, users, ref;
+        lake_error err;
+        assert_int_equal(lake_arrow_read_file_split(path, "root/u", &opts,
+                                                    ucols, &plays, &users,
+                                                    &err),
+                         LAKE_OK);
+        struct ArrowArray a[16], b[16];
+        assert_int_equal(users.get_next(&users, &a[0]), EINVAL);
+        assert_null(a[0].release);
+        assert_non_null(strstr(users.get_last_error(&users),
+                               "before the end of its plays"));
+        struct ArrowSchema sc;
+        assert_int_equal(plays.get_schema(&plays, &sc), 0);
+        assert_int_equal(sc.n_children, 5);
+        size_t na = drain(&plays, a, 16);
+        ref = open_text(k, users_text, "root/u", &opts);
+        size_t nb = drain(&ref, b, 16);
+        assert_true(na > 0);
+        assert_same_rows(&sc, a, na, b, nb);
+        release_all(a, na);
+        release_all(b, nb);
+        ref.release(&ref);
+        sc.release(&sc);
+        if (order == 1)
+            plays.release(&plays); /* the users stream lives on */
+        assert_int_equal(users.get_schema(&users, &sc), 0);
+        assert_int_equal(sc.n_children, 8);
+        assert_string_equal(sc.children[4]->name, "first_name");
+        na = drain(&users, a, 16);
+        ref = open_text(k, users_text, "root/u", &uopts);
+        nb = drain(&ref, b, 16);
+        assert_int_equal(na, 2); /* 4 rows: a reject and 3 users */
+        assert_same_rows(&sc, a, na, b, nb);
+        assert_str(&a[0], 6, 0, "invalid_json");
+        release_all(a, na);
+        release_all(b, nb);
+        ref.release(&ref);
+        sc.release(&sc);
+        users.release(&users);
+        if (order == 0)
+            plays.release(&plays);
+    }
+
+    /* argument errors: the streams stay unset */
+    struct ArrowArrayStream plays, users;
+    lake_error err;
+    lake_arrow_opts bad = opts;
+    bad.rows = LAKE_ARROW_ROWS_ALL;
+    assert_int_equal(lake_arrow_read_file_split(path, NULL, &bad, 0, &plays,
+                                                &users, &err),
+                     LAKE_EINVAL);
+    assert_null(plays.release);
+    assert_null(users.release);
+    assert_int_equal(lake_arrow_read_file_split(path, NULL, NULL, 0, &plays,
+                                                &users, &err),
+                     LAKE_EINVAL);
+    assert_int_equal(
+        lake_arrow_read_file_split(path, NULL, &opts,
+                                   (uint64_t)1 << lake_arrow_n_columns(k),
+                                   &plays, &users, &err),
+        LAKE_EINVAL);
+    assert_non_null(strstr(err.message, "past the"));
+    unlink(path);
+    assert_int_equal(lake_arrow_read_file_split(path, NULL, &opts, 0, &plays,
+                                                &users, &err),
+                     LAKE_EIO);
+    assert_null(plays.release);
+    assert_null(users.release);
+    assert_non_null(strstr(err.message, path));
+}
+
 static void test_arrow__batches_and_moved_children(void **state)
 {
     (void)state;
@@ -724,7 +867,10 @@ static void test_arrow__file_and_errors(void **state)
 
 /* Run everything once under a failing allocator; return the status seen
  * (LAKE_OK when all of it succeeded). */
-static lake_status run_all(lake_failing_alloc *fa, const void *gz, size_t n)
+static lake_status run_all(lake_failing_alloc *fa,
+                           const void *gz,
+                           size_t n,
+                           const char *events_path)
 {
     lake_arrow_opts opts = {0};
     opts.alloc = &fa->base;
@@ -809,6 +955,25 @@ static lake_status run_all(lake_failing_alloc *fa, const void *gz, size_t n)
         a.release(&a);
     }
     s.release(&s);
+    if (e != 0)
+        return LAKE_ENOMEM;
+    /* a split read: the plays, then the users (rejects kept meanwhile) */
+    struct ArrowArrayStream u;
+    opts.rows = LAKE_ARROW_ROWS_PLAYS;
+    rc = lake_arrow_read_file_split(events_path, NULL, &opts, 0, &s, &u,
+                                    &err);
+    if (rc != LAKE_OK)
+        return rc;
+    struct ArrowArrayStream *both[2] = {&s, &u};
+    for (int i = 0; i < 2 && e == 0; i++)
+        for (;;) {
+            e = both[i]->get_next(both[i], &a);
+            if (e != 0 || !a.release)
+                break;
+            a.release(&a);
+        }
+    u.release(&u);
+    s.release(&s);
     return e == 0 ? LAKE_OK : LAKE_ENOMEM;
 }
 
@@ -817,11 +982,17 @@ static void test_arrow__oom_sweep(void **state)
     (void)state;
     size_t n;
     unsigned char *gz = gzip_of(songs_text, 2, &n);
+    char path[] = "/tmp/test_arrow_XXXXXX";
+    const int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const size_t len = strlen(users_text);
+    assert_int_equal(write(fd, users_text, len), (ssize_t)len);
+    close(fd);
     bool done = false;
     for (int64_t i = 0; i < 2000 && !done; i++) {
         lake_failing_alloc fa;
         lake_failing_alloc_init(&fa, i);
-        const lake_status rc = run_all(&fa, gz, n);
+        const lake_status rc = run_all(&fa, gz, n, path);
         assert_int_equal(fa.n_live, 0);
         if (fa.n_failed == 0) {
             assert_int_equal(rc, LAKE_OK);
@@ -831,6 +1002,7 @@ static void test_arrow__oom_sweep(void **state)
         }
     }
     assert_true(done);
+    unlink(path);
     free(gz);
 }
 
@@ -844,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_arrow__columns_and_plays),
         cmocka_unit_test(test_arrow__users_rows),
         cmocka_unit_test(test_arrow__users_rows_compacted),
+        cmocka_unit_test(test_arrow__split),
         cmocka_unit_test(test_arrow__batches_and_moved_children),
         cmocka_unit_test(test_arrow__gzip),
         cmocka_unit_test(test_arrow__file_and_errors),
