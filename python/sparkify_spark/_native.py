@@ -96,6 +96,11 @@ def _lib() -> ctypes.CDLL:
         ctypes.POINTER(_Opts), ctypes.POINTER(_Stream),
         ctypes.POINTER(_Error)]
     lib.lake_arrow_read_file.restype = ctypes.c_int
+    lib.lake_arrow_read_file_split.argtypes = [
+        ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_Opts),
+        ctypes.c_uint64, ctypes.POINTER(_Stream), ctypes.POINTER(_Stream),
+        ctypes.POINTER(_Error)]
+    lib.lake_arrow_read_file_split.restype = ctypes.c_int
     lib.lake_list_input_files.argtypes = [
         ctypes.c_char_p, ctypes.c_void_p, _LIST_FN, ctypes.c_void_p,
         ctypes.POINTER(_Error)]
@@ -183,6 +188,29 @@ def read_file(kind: int, path: Union[str, bytes],
     if rc != 0:
         raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
     return _import(stream)
+
+
+def read_file_split(path: Union[str, bytes],
+                    source: Union[str, bytes, None] = None,
+                    batch_rows: int = 0,
+                    columns: Optional[Sequence[str]] = None,
+                    user_columns: Optional[Sequence[str]] = None
+                    ) -> Tuple[pa.RecordBatchReader, pa.RecordBatchReader]:
+    """One parse of a local event file for two readers (see
+    lake_arrow_read_file_split in lake.h): the plays (read_file with
+    rows=ROWS_PLAYS and @columns), then, once those are read to the end,
+    the ROWS_USERS rows with @user_columns (reading them earlier raises
+    pyarrow.ArrowInvalid)."""
+    plays, users, err = _Stream(), _Stream(), _Error()
+    opts = _opts(EVENTS, batch_rows, columns, ROWS_PLAYS)
+    rc = _lib().lake_arrow_read_file_split(
+        os.fsencode(path),
+        os.fsencode(source) if source is not None else None,
+        ctypes.byref(opts), _mask(EVENTS, user_columns), ctypes.byref(plays),
+        ctypes.byref(users), ctypes.byref(err))
+    if rc != 0:
+        raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
+    return _import(plays), _import(users)
 
 
 def list_files(root: Union[str, bytes]) -> List[Tuple[bytes, int]]:

@@ -21,6 +21,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -342,6 +343,47 @@ def read_files(kind: int, path: str, display_root: str,
     return run
 
 
+def read_split_files(path: str, display_root: str,
+                     parts: Sequence[Sequence[FileEntry]],
+                     ordinals: Sequence[Sequence[int]],
+                     side_dir: str) -> MapFn:
+    """The mapInArrow function of a split read of local logs (SideRows):
+    like read_files for the plays (ROWS_PLAYS, PLAY_READ, `_order`, then
+    taskside.ordered_play_blobs), each file parsed once
+    (_native.read_file_split): after a file's plays, its users' latest
+    records and its rejects (SMALL_COLS) are kept, and once a partition's
+    files are read, taskside.users_and_rejects of them goes to its side
+    file in @side_dir (taskside.write_side)."""
+    base = os.fsencode(_dir_prefix(path))
+    shown = os.fsencode(_dir_prefix(display_root))
+    blobs = [b"\0".join(rel for rel, _ in p) for p in parts]
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from sparkify_spark import _native as native  # on the executor
+        from sparkify_spark import taskside as ts
+
+        def readers() -> Iterator[Iterable[pa.RecordBatch]]:
+            for batch in batches:
+                for i in batch.column(0).to_pylist():
+                    side: List[pa.RecordBatch] = []
+                    schema: Optional[pa.Schema] = None
+                    for j, rel in enumerate(blobs[i].split(b"\0")):
+                        plays, users = native.read_file_split(
+                            base + rel,
+                            (shown + rel).decode("utf-8", "replace"),
+                            columns=ts.PLAY_READ, user_columns=ts.SMALL_COLS)
+                        yield ts.with_order(plays, ordinals[i][j])
+                        # _gather has read the plays to their end
+                        schema = pa.schema([users.schema.field(c)
+                                            for c in ts.SMALL_COLS])
+                        side.extend(users)
+                    if schema is not None:
+                        ts.write_side(side_dir, i, schema,
+                                      ts.users_and_rejects(side))
+        return ts.ordered_play_blobs(_gather(readers()))
+    return run
+
+
 def _gather(readers: Iterable[Iterable[pa.RecordBatch]]
             ) -> Iterator[pa.RecordBatch]:
     """The readers' batches, gathered up to MIN_BATCH_ROWS rows: small
@@ -366,11 +408,12 @@ def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
 
 LOCAL_INPUTS_CONF = "spark.sparkify.localInputs"
 
-# Local logs of at least this many bytes are not cached: each of their
-# two readers (the plays; users and quarantine) parses them again in C from
-# the page cache. On 1.07 GB of logs (L1) building Spark's columnar cache
-# of the 27-column parsed rows was most of the executors' time: 94-99 s a
-# run without the cache against 122-124 s with it. Small logs are cached:
+# Local logs of at least this many bytes are not cached: a split reader
+# (SideRows) parses them in C from the page cache, or, when Spark writes
+# the lake, each of two readers (the plays; users and quarantine). On
+# 1.07 GB of logs (L1) building Spark's columnar cache of the 27-column
+# parsed rows was most of the executors' time: 94-99 s a run without the
+# cache against 122-124 s with it. Small logs are cached:
 # on D1 (4 MB) the extra stages of re-reading cost more (29.5 s median
 # without, 26.4 s with). Remote logs are always cached (one fetch). The
 # bound lies between those two measured sizes; it is not tuned.
@@ -482,6 +525,75 @@ class LocalInputs:
             read_files(kind, self.path, self.display_root, self.parts, post,
                        self.ordinals if order else None, columns, rows),
             schema)
+
+    def read_split(self, side_dir: str) -> DataFrame:
+        """The play blobs (transforms.PLAY_BLOBS) of event files, each file
+        parsed once; its users and rejects go to @side_dir
+        (read_split_files)."""
+        return part_ids(self.spark, len(self.parts)).mapInArrow(
+            read_split_files(self.path, self.display_root, self.parts,
+                             self.ordinals, side_dir),
+            transforms.PLAY_BLOBS)
+
+
+# Split reads (SideRows) of large local logs when the tasks write the lake;
+# False: two readers (tests run both).
+SPLIT_READ = True
+SIDE_DIR = "_side"  # in the run's staging folder
+SIDE_POLL_S = 0.05
+
+
+class SideRows:
+    """One parse of large local logs for all their tables, when the tasks
+    write the lake (its staging is on a disk the driver and the tasks
+    share). The plays job's readers (LocalInputs.read_split, made in its
+    thread once the staging exists) write each partition's users' latest
+    records and rejects (SMALL_COLS) into a side file of the staging; the
+    users and quarantine jobs wait in their threads until every partition's
+    file is there (rows()), then read them in one task. Before, a second
+    reader parsed the logs again for those rows: on L1 its stage was 3 s of
+    the executors' ~15 s."""
+
+    def __init__(self, spark: SparkSession, logs: LocalInputs) -> None:
+        self.spark, self.logs = spark, logs
+        # the rows' schema, for the tables' plans before the rows exist
+        self.placeholder = spark.createDataFrame([], transforms.SMALL_ROWS)
+        self._lock = threading.Lock()
+        self._rows: Optional[DataFrame] = None
+
+    def plays(self, stage_dir: str) -> DataFrame:
+        d = os.path.join(stage_dir, SIDE_DIR)
+        os.makedirs(d, exist_ok=True)
+        return self.logs.read_split(d)
+
+    def rows(self, stage_dir: str, cancel: threading.Event) -> DataFrame:
+        """The side rows (transforms.SMALL_ROWS), once every partition's
+        file is written; taskwrite.Cancelled when @cancel is set first
+        (the plays job failed)."""
+        with self._lock:
+            if self._rows is None:
+                d = os.path.join(stage_dir, SIDE_DIR)
+                n = len(self.logs.parts)
+                missing = set(range(n))
+                while True:
+                    missing = {i for i in missing if not os.path.exists(
+                        os.path.join(d, taskside.side_name(i)))}
+                    if not missing:
+                        break
+                    if cancel.wait(SIDE_POLL_S):
+                        raise taskwrite.Cancelled("users and rejects")
+
+                def run(batches: Iterator[pa.RecordBatch]
+                        ) -> Iterator[pa.RecordBatch]:
+                    from sparkify_spark import taskside as ts
+                    for _ in batches:  # the one row of the one partition
+                        yield from ts.users_and_rejects(
+                            ts.read_side(d, range(n)))
+                # One task: a few rows per user and partition, and the
+                # rejects; it keeps the latest record of each user.
+                self._rows = part_ids(self.spark, 1).mapInArrow(
+                    run, transforms.SMALL_ROWS)
+            return self._rows
 
 
 def part_ids(spark: SparkSession, n: int) -> DataFrame:
@@ -634,12 +746,22 @@ def run(spark: SparkSession, song_root: str, log_root: str,
     persisted.append(song_rows)
     event_rows, logs, log_bytes = read_parsed(spark, log_root,
                                               _native.EVENTS)
+    lake = lake.rstrip("/") or "/"
+    local = task_writes(spark, lake)
+    side: Optional[SideRows] = None
+    plays: Optional[DataFrame] = None
     if logs is None or logs.bytes < REPARSE_MIN_BYTES:
         event_rows = event_rows.persist(StorageLevel.MEMORY_AND_DISK)
         persisted.append(event_rows)
         plays = transforms.plays(event_rows)
         users_from = transforms.records(event_rows)
         event_rejects = transforms.rejects(event_rows)
+    elif local is not None and SPLIT_READ:
+        # One parse (SideRows): the plays job's readers are made in its
+        # thread, the users and quarantine wait for their side rows.
+        side = SideRows(spark, logs)
+        users_from = transforms.records(side.placeholder)
+        event_rejects = transforms.rejects(side.placeholder)
     else:
         # Two readers of the same files, each keeping in the task what
         # its tables need (taskside.py): the plays, and the few rows of
@@ -658,33 +780,47 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         event_rejects = transforms.rejects(small)
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, users_from, event_rejects)
-    by_day = transforms.plays_by_day(plays, play_partitions(
-        spark.sparkContext.defaultParallelism, log_bytes))
+    n_plays = play_partitions(spark.sparkContext.defaultParallelism,
+                              log_bytes)
     dims: List[Any] = []  # the broadcast songs, once made
 
     def dim() -> Any:
         dims.append(songs_dim(spark, tables["_last_songs"]))
         return dims[-1]
 
-    lake = lake.rstrip("/") or "/"
-    local = task_writes(spark, lake)
     try:
         if local is not None:
             def prepare(stage_dir: str, run_id: str
                         ) -> Tuple[DataFrame, MapFn]:
                 # In the job's thread: the other tables start meanwhile.
-                return by_day, taskwrite.plays_writer(stage_dir, run_id,
-                                                        dim())
+                blobs = side.plays(stage_dir) if side is not None else plays
+                return (transforms.plays_by_day(blobs, n_plays),
+                        taskwrite.plays_writer(stage_dir, run_id, dim()))
+
+            def later(name: str) -> Optional[taskwrite.Later]:
+                if side is None:
+                    return None
+                rows = side.rows  # bound before `side` could change
+                if name == "users":
+                    return lambda d, cancel: transforms.users_table(
+                        transforms.records(rows(d, cancel)))
+                if name == "_quarantine":
+                    return lambda d, cancel: transforms.quarantine(
+                        transforms.rejects(song_rows),
+                        transforms.rejects(rows(d, cancel)))
+                return None
             # Biggest first: FIFO gives the first job the free cores.
             jobs = [taskwrite.TableJob(
                 n, tables[n], transforms.PARTITIONS.get(n, []),
-                json=n == "_quarantine")
+                json=n == "_quarantine", later=later(n))
                 for n in ("songs", "artists", "users", "_quarantine")]
             jobs.insert(1, taskwrite.TableJob(
-                "songplays", by_day, prepare=prepare,
+                "songplays", song_rows, prepare=prepare,
                 outputs=("songplays", "time")))
             taskwrite.write_tables(local, jobs, timings)
         else:
+            assert plays is not None  # no side rows without task writes
+            by_day = transforms.plays_by_day(plays, n_plays)
             rows = by_day.mapInArrow(plays_rows(dim()),
                                        transforms.SONGPLAY_ROWS) \
                 .persist(StorageLevel.MEMORY_AND_DISK)

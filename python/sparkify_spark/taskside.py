@@ -287,6 +287,42 @@ def users_and_rejects(batches: Iterable[pa.RecordBatch]
         yield from _latest(pa.Table.from_batches(state)).to_batches()
 
 
+def side_name(part: int) -> str:
+    """The file of input partition @part's users and rejects in a split
+    read's side folder (job.SideRows)."""
+    return f"part-{part:05d}.arrow"
+
+
+def write_side(folder: str, part: int, schema: pa.Schema,
+               batches: Iterable[pa.RecordBatch]) -> None:
+    """@batches (SMALL_COLS, @schema) as the Arrow IPC file of input
+    partition @part in @folder: written under a hidden temporary name,
+    then renamed, so that the driver sees a whole file or none (another
+    attempt of the task writes the same rows)."""
+    import os
+    import uuid
+    final = os.path.join(folder, side_name(part))
+    tmp = os.path.join(folder, f".{side_name(part)}.{uuid.uuid4().hex}")
+    try:
+        with pa.OSFile(tmp, "wb") as f, pa.ipc.new_file(f, schema) as w:
+            for b in batches:
+                w.write_batch(b)
+        os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_side(folder: str, parts: Iterable[int]) -> Iterator[pa.RecordBatch]:
+    """The batches of write_side's files of @parts in @folder."""
+    import os
+    for i in parts:
+        with pa.OSFile(os.path.join(folder, side_name(i))) as f:
+            t = pa.ipc.open_file(f).read_all()
+        yield from t.to_batches()
+
+
 def songs_dim(songs: pa.Table) -> pa.Table:
     """The match side of the songs table (DIM_COLS), rows whose duration
     could match (a NULL duration never does)."""

@@ -75,6 +75,8 @@ MANIFEST_ARROW = pa.schema([("path", pa.string()), ("rows", pa.int64()),
                             ("bytes", pa.int64()), ("task", pa.int32()),
                             ("attempt", pa.int64()), ("table", pa.string())])
 MapFn = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+# TableJob.later: (staging folder, cancel) -> the table's rows
+Later = Callable[[str, threading.Event], DataFrame]
 
 
 class PublishError(RuntimeError):
@@ -362,13 +364,17 @@ class TableJob:
     @prepare, a job of its own: prepare(stage folder, run id), called in
     the job's thread, gives the rows and their mapInArrow function, which
     writes the tables @outputs (each below stage folder/<table>) and
-    yields their MANIFEST rows; @df then gives only the session."""
+    yields their MANIFEST rows; @df then gives only the session. With
+    @later, the rows are later(staging folder, cancel), called in the
+    job's thread (it may wait for rows another job makes, and raises
+    Cancelled once cancel is set); @df then has their schema."""
     name: str
     df: DataFrame
     partitions: List[str] = field(default_factory=list)
     json: bool = False  # JSON Lines (the quarantine) instead of Parquet
     prepare: Optional[Callable[[str, str], Tuple[DataFrame, MapFn]]] = None
     outputs: Tuple[str, ...] = ()
+    later: Optional[Later] = None
 
     @property
     def tables(self) -> Tuple[str, ...]:
@@ -612,6 +618,10 @@ def _run_job(job: TableJob, stage_table: str, run_id: str,
                    interruptOnCancel=True)
     if cancel.is_set():
         raise Cancelled(job.name)
+    if job.later is not None:
+        df = job.later(os.path.dirname(stage_table), cancel)
+        if cancel.is_set():
+            raise Cancelled(job.name)
     if job.prepare is not None:
         # Its Spark jobs (the songs to match) are in the group too.
         df, fn = job.prepare(os.path.dirname(stage_table), run_id)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
+from typing import Iterator, List
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,15 +29,26 @@ def spark() -> object:
     return ss.session()
 
 
-@pytest.fixture(params=["cached", "readers"])
+@pytest.fixture(params=["cached", "readers", "split"])
 def log_path(request: pytest.FixtureRequest,
-             monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways the job reads local logs: parsed once and cached, or
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every way the job reads local logs: parsed once and cached, or
     (REPARSE_MIN_BYTES and more) two readers that keep in the task what
-    their table needs (taskside.py)."""
+    their table needs (taskside.py), or one split reader whose users and
+    rejects wait in the staging for their tables (job.SideRows: the tasks
+    write this lake). Each run is checked to have taken its path."""
     monkeypatch.setattr(job, "REPARSE_MIN_BYTES",
                         1 << 40 if request.param == "cached" else 0)
-    return str(request.param)
+    monkeypatch.setattr(job, "SPLIT_READ", request.param == "split")
+    made: List[object] = []
+    init = job.SideRows.__init__
+
+    def counted(self: object, *a: object) -> None:
+        made.append(self)
+        init(self, *a)  # type: ignore[arg-type]
+    monkeypatch.setattr(job.SideRows, "__init__", counted)
+    yield str(request.param)
+    assert bool(made) == (request.param == "split")
 
 
 def run_both(spark: object, sparkify: Path, song_root: str, log_root: str,
@@ -172,6 +185,31 @@ def test_course_data_equals_native(spark: object, sparkify: Path,
     assert (counts["songs"], counts["artists"], counts["users"],
             counts["time"], counts["songplays"], matched) == want
     assert counts["quarantined"] == 0
+
+
+def test_split_read_fails_cleanly(spark: object, sparkify: Path,
+                                  tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plays job of a split read failing before its readers ran (here:
+    the songs to match): the users and quarantine jobs, which wait for the
+    side rows, are cancelled instead of waiting forever; the run raises
+    the cause and leaves the previous lake as it was."""
+    monkeypatch.setattr(job, "REPARSE_MIN_BYTES", 0)
+    monkeypatch.setattr(job, "SPLIT_READ", True)
+    ss.make_fixture(tmp_path / "in")
+    songs, logs = (str(tmp_path / "in" / d) for d in ("song_data", "log_data"))
+    lake = tmp_path / "lake"
+    job.run(spark, songs, logs, str(lake))  # type: ignore[arg-type]
+    before = sorted(str(p.relative_to(lake)) for p in lake.rglob("*"))
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("no songs today")
+    monkeypatch.setattr(job, "songs_dim", boom)
+    t = time.monotonic()
+    with pytest.raises(RuntimeError, match="no songs today"):
+        job.run(spark, songs, logs, str(lake))  # type: ignore[arg-type]
+    assert time.monotonic() - t < 60
+    assert sorted(str(p.relative_to(lake)) for p in lake.rglob("*")) == before
 
 
 def test_workers_freeze_their_modules(spark: object) -> None:

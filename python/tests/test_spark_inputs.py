@@ -252,21 +252,25 @@ def test_one_task_per_pack(spark: object) -> None:
     assert empty.count() == 0
 
 
-@pytest.mark.parametrize("min_bytes,cached", [
-    (0, transforms.SMALL_ROWS), (1 << 40, transforms.EVENT_ROWS)])
+@pytest.mark.parametrize("min_bytes,split,cached", [
+    (0, False, [transforms.SMALL_ROWS]), (0, True, []),
+    (1 << 40, True, [transforms.EVENT_ROWS])])
 def test_logs_cached_only_when_small(spark: object, sparkify: Path,
                                      tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch,
-                                     min_bytes: int, cached: Any) -> None:
-    """Local logs of REPARSE_MIN_BYTES or more are not cached: each of
-    their two readers parses them again in C, and only the small rows of
-    users and the quarantine are cached; smaller logs are cached whole.
-    Both give the native engine's lake."""
+                                     min_bytes: int, split: bool,
+                                     cached: List[Any]) -> None:
+    """Local logs of REPARSE_MIN_BYTES or more are not cached: a split
+    reader parses them once and leaves users and rejects in the staging
+    (job.SideRows), or each of two readers parses them again in C and only
+    the small rows of users and the quarantine are cached; smaller logs
+    are cached whole. All give the native engine's lake."""
     make_tree(tmp_path / "in", links=False)
     songs, logs = str(tmp_path / "in" / "song_data"), \
         str(tmp_path / "in" / "log_data")
     ss.native_etl(sparkify, songs, logs, tmp_path / "native")
     monkeypatch.setattr(job, "REPARSE_MIN_BYTES", min_bytes)
+    monkeypatch.setattr(job, "SPLIT_READ", split)
     persisted: List[Any] = []
     cls = type(spark.range(1))  # type: ignore  # pyspark 4: classic DataFrame
     real = cls.persist
@@ -276,5 +280,6 @@ def test_logs_cached_only_when_small(spark: object, sparkify: Path,
         return real(self, *args, **kw)
     monkeypatch.setattr(cls, "persist", persist)
     job.run(spark, songs, logs, str(tmp_path / "spark"))  # type: ignore
-    assert persisted == [transforms.SONG_ROWS.names, cached.names]
+    assert persisted == [transforms.SONG_ROWS.names] + [c.names
+                                                        for c in cached]
     ss.assert_lakes_equal(tmp_path / "native", tmp_path / "spark")

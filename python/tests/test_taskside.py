@@ -6,7 +6,7 @@ latest record and every reject, whatever the chunk sizes."""
 from __future__ import annotations
 
 import random
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
@@ -389,6 +389,61 @@ def test_native_users_rows() -> None:
                                  columns=ts.SMALL_COLS, rows=rows_mode))
                                           )).sort_by("rec").to_pylist()
     assert small(_native.ROWS_USERS) == small(_native.ROWS_ALL)
+
+
+def test_native_split_read(tmp_path: Any) -> None:
+    """_native.read_file_split: the plays and then the users of one parse,
+    each equal to its own read; the users before the plays' end refused."""
+    from sparkify_spark import _native
+    f = tmp_path / "e.json"
+    f.write_bytes(b"\n".join([
+        b'{"ts":1542837407796,"page":"NextSong","sessionId":1,'
+        b'"itemInSession":0,"userId":"5","song":"a","artist":"b",'
+        b'"firstName":"A"}',
+        b'{bad',
+        b'{"ts":1542837407797,"page":"Home","sessionId":1,'
+        b'"itemInSession":1,"userId":"5","firstName":"B"}']))
+    plays, users = _native.read_file_split(f, "shown", columns=ts.PLAY_READ,
+                                           user_columns=ts.SMALL_COLS)
+    with pytest.raises(pa.ArrowInvalid, match="before the end of its plays"):
+        users.read_next_batch()
+    got_plays, got_users = plays.read_all(), users.read_all()
+    assert got_plays.equals(pa.Table.from_batches(list(_native.read_file(
+        _native.EVENTS, f, "shown", columns=ts.PLAY_READ,
+        rows=_native.ROWS_PLAYS))))
+    assert got_users.equals(pa.Table.from_batches(list(_native.read_file(
+        _native.EVENTS, f, "shown", columns=ts.SMALL_COLS,
+        rows=_native.ROWS_USERS))))
+    assert got_users.column("first_name").to_pylist() == [None, "B"]
+    assert got_users.column("reason").to_pylist() == ["invalid_json", None]
+    with pytest.raises(_native.LakeError, match="nope"):
+        _native.read_file_split(tmp_path / "nope.json")
+
+
+def test_side_files(tmp_path: Any) -> None:
+    """A split read's side file (taskside.write_side): read back as
+    written (none for a partition not yet written), and a write that
+    fails leaves neither the file nor its temporary."""
+    schema = pa.schema([("user_id", pa.int64()), ("reason", pa.string())])
+    b = pa.record_batch([pa.array([1, 2]), pa.array([None, "x"])],
+                        schema=schema)
+    ts.write_side(str(tmp_path), 3, schema, [b, b])
+    ts.write_side(str(tmp_path), 0, schema, [])
+    got = pa.Table.from_batches(list(ts.read_side(str(tmp_path), [3, 0])),
+                                schema)
+    assert got.to_pylist() == b.to_pylist() * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        [ts.side_name(0), ts.side_name(3)]
+
+    def failing() -> Iterator[pa.RecordBatch]:
+        yield b
+        raise RuntimeError("task killed")
+    with pytest.raises(RuntimeError):
+        ts.write_side(str(tmp_path), 5, schema, failing())
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        [ts.side_name(0), ts.side_name(3)]
+    with pytest.raises(FileNotFoundError):
+        list(ts.read_side(str(tmp_path), [5]))
 
 
 class _Bc:
