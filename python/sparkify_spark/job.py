@@ -351,35 +351,49 @@ def read_split_files(path: str, display_root: str,
     like read_files for the plays (ROWS_PLAYS, PLAY_READ, `_order`, then
     taskside.ordered_play_blobs), each file parsed once
     (_native.read_file_split): after a file's plays, its users' latest
-    records and its rejects (SMALL_COLS) are kept, and once a partition's
-    files are read, taskside.users_and_rejects of them goes to its side
-    file in @side_dir (taskside.write_side)."""
+    records and its rejects (SMALL_COLS) are read: the rejects go to the
+    partition's side file in @side_dir at once (taskside.SideFile), the
+    users once the partition's files are read (taskside.users_and_rejects
+    of them: memory grows with the users, not with the rejects)."""
     base = os.fsencode(_dir_prefix(path))
     shown = os.fsencode(_dir_prefix(display_root))
     blobs = [b"\0".join(rel for rel, _ in p) for p in parts]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import pyarrow.compute as pc
+
         from sparkify_spark import _native as native  # on the executor
         from sparkify_spark import taskside as ts
+
+        def part(i: int) -> Iterator[Iterable[pa.RecordBatch]]:
+            side: Optional[Any] = None  # ts.SideFile
+            users: List[pa.RecordBatch] = []
+            try:
+                for j, rel in enumerate(blobs[i].split(b"\0")):
+                    plays, latest = native.read_file_split(
+                        base + rel, (shown + rel).decode("utf-8", "replace"),
+                        columns=ts.PLAY_READ, user_columns=ts.SMALL_COLS)
+                    if side is None:
+                        side = ts.SideFile(side_dir, i, latest.schema)
+                    yield ts.with_order(plays, ordinals[i][j])
+                    # _gather has read the plays to their end. The rejects
+                    # go to the file now, the users when the part is read.
+                    for b in latest:
+                        reason = b.column("reason")
+                        side.write([b.filter(pc.is_valid(reason))])
+                        users.append(b.filter(pc.is_null(reason)))
+                if side is not None:
+                    side.write(ts.users_and_rejects(users))
+                    side.commit()
+            except BaseException:
+                if side is not None:
+                    side.abort()
+                raise
 
         def readers() -> Iterator[Iterable[pa.RecordBatch]]:
             for batch in batches:
                 for i in batch.column(0).to_pylist():
-                    side: List[pa.RecordBatch] = []
-                    schema: Optional[pa.Schema] = None
-                    for j, rel in enumerate(blobs[i].split(b"\0")):
-                        plays, users = native.read_file_split(
-                            base + rel,
-                            (shown + rel).decode("utf-8", "replace"),
-                            columns=ts.PLAY_READ, user_columns=ts.SMALL_COLS)
-                        yield ts.with_order(plays, ordinals[i][j])
-                        # _gather has read the plays to their end
-                        schema = pa.schema([users.schema.field(c)
-                                            for c in ts.SMALL_COLS])
-                        side.extend(users)
-                    if schema is not None:
-                        ts.write_side(side_dir, i, schema,
-                                      ts.users_and_rejects(side))
+                    yield from part(i)
         return ts.ordered_play_blobs(_gather(readers()))
     return run
 

@@ -293,24 +293,58 @@ def side_name(part: int) -> str:
     return f"part-{part:05d}.arrow"
 
 
+class SideFile:
+    """The Arrow IPC file of input partition @part's users and rejects
+    (SMALL_COLS, @schema) in a split read's side folder @folder: written
+    under a hidden temporary name and renamed by commit(), so that the
+    driver sees a whole file or none (another attempt of the task writes
+    the same rows); abort() removes the temporary."""
+
+    def __init__(self, folder: str, part: int, schema: pa.Schema) -> None:
+        import os
+        import uuid
+        self.final = os.path.join(folder, side_name(part))
+        self.tmp = os.path.join(folder,
+                                f".{side_name(part)}.{uuid.uuid4().hex}")
+        self.schema = pa.schema([schema.field(c) for c in SMALL_COLS])
+        self._file = pa.OSFile(self.tmp, "wb")
+        try:
+            self._writer = pa.ipc.new_file(self._file, self.schema)
+        except BaseException:
+            self._file.close()
+            os.unlink(self.tmp)
+            raise
+
+    def write(self, batches: Iterable[pa.RecordBatch]) -> None:
+        for b in batches:
+            if b.num_rows:
+                self._writer.write_batch(b.select(list(SMALL_COLS)))
+
+    def commit(self) -> None:
+        import os
+        self._writer.close()
+        self._file.close()
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        import os
+        try:
+            self._writer.close()
+        finally:
+            self._file.close()
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+
+
 def write_side(folder: str, part: int, schema: pa.Schema,
                batches: Iterable[pa.RecordBatch]) -> None:
-    """@batches (SMALL_COLS, @schema) as the Arrow IPC file of input
-    partition @part in @folder: written under a hidden temporary name,
-    then renamed, so that the driver sees a whole file or none (another
-    attempt of the task writes the same rows)."""
-    import os
-    import uuid
-    final = os.path.join(folder, side_name(part))
-    tmp = os.path.join(folder, f".{side_name(part)}.{uuid.uuid4().hex}")
+    """@batches as the whole side file of @part (SideFile)."""
+    f = SideFile(folder, part, schema)
     try:
-        with pa.OSFile(tmp, "wb") as f, pa.ipc.new_file(f, schema) as w:
-            for b in batches:
-                w.write_batch(b)
-        os.replace(tmp, final)
+        f.write(batches)
+        f.commit()
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        f.abort()
         raise
 
 

@@ -421,17 +421,19 @@ def test_native_split_read(tmp_path: Any) -> None:
 
 
 def test_side_files(tmp_path: Any) -> None:
-    """A split read's side file (taskside.write_side): read back as
-    written (none for a partition not yet written), and a write that
-    fails leaves neither the file nor its temporary."""
-    schema = pa.schema([("user_id", pa.int64()), ("reason", pa.string())])
-    b = pa.record_batch([pa.array([1, 2]), pa.array([None, "x"])],
-                        schema=schema)
-    ts.write_side(str(tmp_path), 3, schema, [b, b])
-    ts.write_side(str(tmp_path), 0, schema, [])
-    got = pa.Table.from_batches(list(ts.read_side(str(tmp_path), [3, 0])),
-                                schema)
-    assert got.to_pylist() == b.to_pylist() * 2
+    """A split read's side file (taskside.SideFile): read back as written
+    (SMALL_COLS, whatever the column order given; none for a partition
+    not written), and a write that fails leaves neither the file nor its
+    temporary."""
+    rows = [dict(user_id=1, ts=5, source="f", rec=0, first_name="A"),
+            dict(source="f", rec=1, line=2, reason="invalid_json", raw="{")]
+    t = table(rows, tuple(reversed(ts.SMALL_COLS)))
+    b = t.to_batches()[0]
+    ts.write_side(str(tmp_path), 3, t.schema, [b, b])
+    ts.write_side(str(tmp_path), 0, t.schema, [])
+    got = pa.Table.from_batches(list(ts.read_side(str(tmp_path), [3, 0])))
+    assert got.schema.names == list(ts.SMALL_COLS)
+    assert got.to_pylist() == t.select(list(ts.SMALL_COLS)).to_pylist() * 2
     assert sorted(p.name for p in tmp_path.iterdir()) == \
         [ts.side_name(0), ts.side_name(3)]
 
@@ -439,7 +441,7 @@ def test_side_files(tmp_path: Any) -> None:
         yield b
         raise RuntimeError("task killed")
     with pytest.raises(RuntimeError):
-        ts.write_side(str(tmp_path), 5, schema, failing())
+        ts.write_side(str(tmp_path), 5, t.schema, failing())
     assert sorted(p.name for p in tmp_path.iterdir()) == \
         [ts.side_name(0), ts.side_name(3)]
     with pytest.raises(FileNotFoundError):
