@@ -656,9 +656,14 @@ lake_arrow_read_file(lake_arrow_kind kind,
  * same file with the columns @p user_columns (bits as opts->columns; 0:
  * all). Reading @p plays parses the file; @p users hands out its rows once
  * @p plays has reached its end (before that get_next fails with EINVAL).
- * The rejects are kept for @p users meanwhile. Release both, in any order.
- * @return as lake_arrow_read_file(); LAKE_EINVAL for other rows or user
- *         column bits past the columns. */
+ * The rejects are kept for @p users meanwhile; once @p plays is at its end
+ * the file's bytes are freed. Release both, in any order. The two streams
+ * share their state: use them from one thread (or lock around them); a
+ * failure of one is the other's too, and get_last_error() of either tells
+ * the last error of both.
+ * @param opts  not NULL: opts->rows is LAKE_ARROW_ROWS_PLAYS.
+ * @return as lake_arrow_read_file(); LAKE_EINVAL for other rows, user
+ *         column bits past the columns, or @p plays == @p users. */
 LAKE_API LAKE_NODISCARD lake_status
 lake_arrow_read_file_split(const char *path,
                            const char *source,

@@ -729,8 +729,8 @@ static size_t users_slot(const users_state *u, int64_t user_id)
 static lake_status users_grow(users_state *u, const lake_allocator *alloc)
 {
     const size_t n = u->n_slots ? u->n_slots * 2 : 1024;
-    if (n > UINT32_MAX)
-        return LAKE_ETOOBIG;
+    if (n > UINT32_MAX) /* 2^31 users of one file: memory ran out first */
+        return LAKE_ENOMEM;
     uint32_t *s = lake_calloc(alloc, n, sizeof(*s));
     if (!s)
         return LAKE_ENOMEM;
@@ -747,13 +747,12 @@ static lake_status users_compact(users_state *u, const lake_allocator *alloc)
 {
     lake_buf fresh;
     lake_buf_init(&fresh, alloc, 0);
-    if (lake_buf_reserve(&fresh, u->live) != LAKE_OK)
-        return LAKE_ENOMEM;
+    LAKE_TRY(lake_buf_reserve(&fresh, u->live));
     for (size_t i = 0; i < users_count(u); i++) {
         user_latest *e = users_at(u, i);
         for (size_t t = 0; t < USER_TEXTS; t++) {
-            if (!(e->present & (1u << t)))
-                continue;
+            if (!(e->present & (1u << t)) || e->len[t] == 0)
+                continue; /* an empty text has no bytes to move */
             const size_t off = fresh.len;
             memcpy(fresh.data + off, u->arena.data + e->off[t], e->len[t]);
             fresh.len += e->len[t];
@@ -814,6 +813,8 @@ static lake_status users_note(users_state *u,
         e->present |= (uint16_t)(1u << t);
         e->len[t] = (uint32_t)x->v.len;
         e->off[t] = u->arena.len;
+        if (x->v.len == 0)
+            continue;
         LAKE_TRY(lake_buf_append(&u->arena, x->v.ptr, x->v.len));
         u->live += x->v.len;
     }
@@ -929,7 +930,7 @@ static lake_status users_emit(stream_priv *p, batch_builder *bb)
                 continue;
             lake_text *x = event_text(&ev, t);
             x->present = true;
-            x->v.ptr = u->arena.data + e->off[t];
+            x->v.ptr = e->len[t] ? u->arena.data + e->off[t] : "";
             x->v.len = e->len[t];
         }
         LAKE_TRY(put_event(bb, p->source, p->source_len, e->rec, &ev));
@@ -1002,6 +1003,13 @@ static int stream_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             return stream_fail(p, rc, &e);
         if (next == LAKE_NEXT_END) {
             p->done = true;
+            if (p->split) {
+                /* the users stream needs neither: its texts and rejects
+                 * are copies */
+                lake_record_reader_free(p->reader);
+                p->reader = NULL;
+                lake_file_data_free(&p->input);
+            }
             break;
         }
         const int64_t idx = p->next_rec++;
@@ -1265,9 +1273,10 @@ lake_status lake_arrow_read_file_split(const char *path,
                                        struct ArrowArrayStream *users,
                                        lake_error *err)
 {
-    if (!plays || !users || !path)
+    if (!plays || !users || !path || plays == users)
         return lake_error_set(err, LAKE_EINVAL,
-                              "arrow: read file split: NULL argument");
+                              "arrow: read file split: NULL or one stream "
+                              "for both");
     plays->release = NULL;
     users->release = NULL;
     if (!opts || opts->rows != LAKE_ARROW_ROWS_PLAYS)

@@ -517,13 +517,59 @@ static void test_arrow__users_rows(void **state)
                      LAKE_EINVAL);
 }
 
-/* One user, thousands of records with long names: the superseded copies
- * are dropped on the way (memory stays that of the latest texts) and the
- * latest one is handed out intact. */
+/* An allocator that counts the bytes it has out and their peak. */
+typedef struct counting_alloc {
+    lake_allocator base;
+    size_t live, peak;
+} counting_alloc;
+
+#define CA_HEADER 16 /* keeps the blocks 16-byte aligned */
+
+static void *ca_realloc(void *ctx, void *ptr, size_t old_size, size_t size)
+{
+    (void)old_size;
+    counting_alloc *c = ctx;
+    size_t had = 0;
+    char *h = NULL;
+    if (ptr) {
+        h = (char *)ptr - CA_HEADER;
+        memcpy(&had, h, sizeof(had));
+    }
+    char *q = realloc(h, size + CA_HEADER);
+    if (!q)
+        return NULL;
+    memcpy(q, &size, sizeof(size));
+    c->live = c->live - had + size;
+    if (c->live > c->peak)
+        c->peak = c->live;
+    return q + CA_HEADER;
+}
+
+static void *ca_malloc(void *ctx, size_t size)
+{
+    return ca_realloc(ctx, NULL, 0, size);
+}
+
+static void ca_free(void *ctx, void *ptr)
+{
+    if (!ptr)
+        return;
+    counting_alloc *c = ctx;
+    char *h = (char *)ptr - CA_HEADER;
+    size_t had;
+    memcpy(&had, h, sizeof(had));
+    c->live -= had;
+    free(h);
+}
+
+/* Three users taking turns, thousands of records with long names: the
+ * superseded copies are dropped on the way (memory stays that of the
+ * latest texts, not of every record's) and each latest one is handed out
+ * intact. */
 static void test_arrow__users_rows_compacted(void **state)
 {
     (void)state;
-    const int n = 3000;
+    const int n = 6000, users = 3;
     const size_t name_len = 1000;
     lake_buf text;
     lake_buf_init(&text, NULL, 0);
@@ -531,32 +577,111 @@ static void test_arrow__users_rows_compacted(void **state)
         assert_int_equal(
             lake_buf_printf(&text,
                             "{\"ts\":%lld,\"page\":\"Home\",\"sessionId\":1,"
-                            "\"itemInSession\":%d,\"userId\":1,"
+                            "\"itemInSession\":%d,\"userId\":%d,"
                             "\"firstName\":\"",
-                            1542837400000LL + i, i),
+                            1542837400000LL + i, i, i % users),
             LAKE_OK);
-        for (size_t j = 0; j < name_len; j++)
-            assert_int_equal(lake_buf_append_byte(&text, (uint8_t)('a' + (i + (int)j) % 26)),
+        for (size_t j = 0; j < name_len; j++) {
+            const int c = 'a' + (i + (int)j) % 26;
+            assert_int_equal(lake_buf_append_byte(&text, (uint8_t)c),
                              LAKE_OK);
+        }
         assert_int_equal(lake_buf_append_str(&text, "\"}\n"), LAKE_OK);
     }
-    assert_int_equal(lake_buf_append_byte(&text, 0), LAKE_OK);
+    counting_alloc ca = {{ca_malloc, ca_realloc, ca_free, NULL}, 0, 0};
+    ca.base.ctx = &ca;
     lake_arrow_opts opts = {0};
+    opts.alloc = &ca.base;
     opts.rows = LAKE_ARROW_ROWS_USERS;
-    struct ArrowArrayStream s = open_text(LAKE_ARROW_EVENTS, text.data,
-                                          "big.json", &opts);
+    opts.columns = (uint64_t)1 << col_of(LAKE_ARROW_EVENTS, "rec") |
+                   (uint64_t)1 << col_of(LAKE_ARROW_EVENTS, "first_name");
+    struct ArrowArrayStream s;
+    lake_error err;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_EVENTS, text.data,
+                                             text.len, "big.json", &opts, &s,
+                                             &err),
+                     LAKE_OK);
     struct ArrowArray a;
     assert_int_equal(s.get_next(&s, &a), 0);
-    assert_int_equal(a.length, 1);
-    assert_int_equal(i64_at(&a, col_of(LAKE_ARROW_EVENTS, "rec"), 0), n - 1);
+    assert_int_equal(a.length, users);
     char want[1001];
-    for (size_t j = 0; j < name_len; j++)
-        want[j] = (char)('a' + (n - 1 + (int)j) % 26);
-    want[name_len] = 0;
-    assert_str(&a, col_of(LAKE_ARROW_EVENTS, "first_name"), 0, want);
+    for (int u = 0; u < users; u++) {
+        const int last = n - users + u; /* the user's last record */
+        assert_int_equal(i64_at(&a, 0, u), last);
+        for (size_t j = 0; j < name_len; j++)
+            want[j] = (char)('a' + (last + (int)j) % 26);
+        want[name_len] = 0;
+        assert_str(&a, 1, u, want);
+    }
+    /* 6 MB of names went by: besides the input's copy, a few MB at most
+     * (no compaction: the arena would hold them all) */
+    assert_true(ca.peak < text.len + ((size_t)3 << 20));
     a.release(&a);
     assert_int_equal(s.get_next(&s, &a), 0);
     assert_null(a.release);
+    s.release(&s);
+    assert_int_equal(ca.live, 0);
+    lake_buf_reset(&text);
+}
+
+/* Thousands of users (the user map grows several times), each with its
+ * latest record first in the input for every other user: all there, each
+ * the latest by ts. */
+static void test_arrow__users_rows_many(void **state)
+{
+    (void)state;
+    const int users = 5000;
+    lake_buf text;
+    lake_buf_init(&text, NULL, 0);
+    for (int u = 0; u < users; u++)
+        for (int k = 0; k < 2; k++) {
+            const int e = u % 2 ? 1 - k : k; /* odd users: latest first */
+            assert_int_equal(
+                lake_buf_printf(&text,
+                                "{\"ts\":%lld,\"page\":\"Home\","
+                                "\"sessionId\":1,\"itemInSession\":0,"
+                                "\"userId\":%d,\"firstName\":\"u%de%d\","
+                                "\"lastName\":\"\"}\n",
+                                1542837400000LL + 10 * u + e, u, u, e),
+                LAKE_OK);
+        }
+    lake_arrow_opts opts = {0};
+    opts.rows = LAKE_ARROW_ROWS_USERS;
+    opts.batch_rows = 1000;
+    struct ArrowArrayStream s;
+    lake_error err;
+    assert_int_equal(lake_arrow_read_records(LAKE_ARROW_EVENTS, text.data,
+                                             text.len, "many.json", &opts,
+                                             &s, &err),
+                     LAKE_OK);
+    const size_t c_user = col_of(LAKE_ARROW_EVENTS, "user_id");
+    const size_t c_first = col_of(LAKE_ARROW_EVENTS, "first_name");
+    const size_t c_last = col_of(LAKE_ARROW_EVENTS, "last_name");
+    char *seen = calloc((size_t)users, 1);
+    assert_non_null(seen);
+    int64_t rows = 0, prev_rec = -1;
+    for (;;) {
+        struct ArrowArray a;
+        assert_int_equal(s.get_next(&s, &a), 0);
+        if (!a.release)
+            break;
+        for (int64_t r = 0; r < a.length; r++, rows++) {
+            const int64_t u = i64_at(&a, c_user, r);
+            assert_true(u >= 0 && u < users && !seen[u]);
+            seen[u] = 1;
+            char want[32];
+            snprintf(want, sizeof(want), "u%de1", (int)u);
+            assert_str(&a, c_first, r, want);
+            assert_str(&a, c_last, r, NULL); /* "" is NULL */
+            const int64_t rec = i64_at(&a, col_of(LAKE_ARROW_EVENTS, "rec"),
+                                       r);
+            assert_true(rec > prev_rec); /* in input order */
+            prev_rec = rec;
+        }
+        a.release(&a);
+    }
+    assert_int_equal(rows, users);
+    free(seen);
     s.release(&s);
     lake_buf_reset(&text);
 }
@@ -689,6 +814,10 @@ static void test_arrow__split(void **state)
     assert_int_equal(lake_arrow_read_file_split(path, NULL, NULL, 0, &plays,
                                                 &users, &err),
                      LAKE_EINVAL);
+    assert_int_equal(lake_arrow_read_file_split(path, NULL, &opts, 0, &plays,
+                                                &plays, &err),
+                     LAKE_EINVAL);
+    assert_null(plays.release);
     assert_int_equal(
         lake_arrow_read_file_split(path, NULL, &opts,
                                    (uint64_t)1 << lake_arrow_n_columns(k),
@@ -972,6 +1101,11 @@ static lake_status run_all(lake_failing_alloc *fa,
                 break;
             a.release(&a);
         }
+    if (e != 0) { /* one state: the failure is both streams' */
+        assert_int_equal(u.get_next(&u, &a), e);
+        assert_int_equal(s.get_next(&s, &a), e);
+        assert_null(a.release);
+    }
     u.release(&u);
     s.release(&s);
     return e == 0 ? LAKE_OK : LAKE_ENOMEM;
@@ -1016,6 +1150,7 @@ int main(void)
         cmocka_unit_test(test_arrow__columns_and_plays),
         cmocka_unit_test(test_arrow__users_rows),
         cmocka_unit_test(test_arrow__users_rows_compacted),
+        cmocka_unit_test(test_arrow__users_rows_many),
         cmocka_unit_test(test_arrow__split),
         cmocka_unit_test(test_arrow__batches_and_moved_children),
         cmocka_unit_test(test_arrow__gzip),

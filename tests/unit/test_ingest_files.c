@@ -325,6 +325,16 @@ static void test_ingest_files__read_errors(void **state)
     assert_int_equal(d.len, 0);
     assert_int_equal(lake_read_file(path, 10, &d, &err), LAKE_OK);
     assert_int_equal(d.len, 10);
+    /* The same at a size past the first 4 KiB buffer: a file of exactly
+     * the limit is read (it was refused when the buffer had to grow to
+     * find its end). */
+    static char text[5000];
+    memset(text, 'y', sizeof(text));
+    write_bytes("big5000.json", text, sizeof(text));
+    path_of(path, sizeof(path), "big5000.json");
+    assert_int_equal(lake_read_file(path, 5000, &d, &err), LAKE_OK);
+    assert_int_equal(d.len, 5000);
+    assert_int_equal(lake_read_file(path, 4999, &d, &err), LAKE_ETOOBIG);
     lake_file_data_free(&d);
 }
 
