@@ -10,6 +10,7 @@ with `--files` / SparkContext.addFile (SparkFiles), or in $SPARKIFY_BUILD /
 the repository's build/ folder."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -210,7 +211,13 @@ def read_file_split(path: Union[str, bytes],
         ctypes.byref(users), ctypes.byref(err))
     if rc != 0:
         raise LakeError(err.code, err.offset, err.message.decode(errors="replace"))
-    return _import(plays), _import(users)
+    try:
+        p = _import(plays)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            _import(users)  # released at once: the state is freed
+        raise
+    return p, _import(users)
 
 
 def list_files(root: Union[str, bytes]) -> List[Tuple[bytes, int]]:

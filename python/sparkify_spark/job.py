@@ -353,21 +353,24 @@ def read_split_files(path: str, display_root: str,
     (_native.read_file_split): after a file's plays, its users' latest
     records and its rejects (SMALL_COLS) are read: the rejects go to the
     partition's side file in @side_dir at once (taskside.SideFile), the
-    users once the partition's files are read (taskside.users_and_rejects
-    of them: memory grows with the users, not with the rejects)."""
+    users (reduced on the way, taskside.LatestUsers) once the partition's
+    files are read: memory grows with the users, not with the rejects."""
     base = os.fsencode(_dir_prefix(path))
     shown = os.fsencode(_dir_prefix(display_root))
     blobs = [b"\0".join(rel for rel, _ in p) for p in parts]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import pyarrow.compute as pc
-
         from sparkify_spark import _native as native  # on the executor
         from sparkify_spark import taskside as ts
 
         def part(i: int) -> Iterator[Iterable[pa.RecordBatch]]:
+            if not parts[i]:  # none are made, but its file must be there
+                ts.write_side(side_dir, i, native.read_records(
+                    native.EVENTS, b"", "-", columns=ts.SMALL_COLS).schema,
+                    [])
+                return
             side: Optional[Any] = None  # ts.SideFile
-            users: List[pa.RecordBatch] = []
+            users = ts.LatestUsers()
             try:
                 for j, rel in enumerate(blobs[i].split(b"\0")):
                     plays, latest = native.read_file_split(
@@ -379,12 +382,11 @@ def read_split_files(path: str, display_root: str,
                     # _gather has read the plays to their end. The rejects
                     # go to the file now, the users when the part is read.
                     for b in latest:
-                        reason = b.column("reason")
-                        side.write([b.filter(pc.is_valid(reason))])
-                        users.append(b.filter(pc.is_null(reason)))
-                if side is not None:
-                    side.write(ts.users_and_rejects(users))
-                    side.commit()
+                        side.write([users.add(b)])
+                    del plays, latest  # the file's C state goes now
+                assert side is not None
+                side.write(users.rows())
+                side.commit()
             except BaseException:
                 if side is not None:
                     side.abort()
@@ -572,8 +574,15 @@ class SideRows:
         self.spark, self.logs = spark, logs
         # the rows' schema, for the tables' plans before the rows exist
         self.placeholder = spark.createDataFrame([], transforms.SMALL_ROWS)
+        # set when the plays job has ended, however (TableJob.finished)
+        self.plays_ended = threading.Event()
         self._lock = threading.Lock()
         self._rows: Optional[DataFrame] = None
+
+    def close(self) -> None:
+        """Drop the cached side rows."""
+        if self._rows is not None:
+            self._rows.unpersist()
 
     def plays(self, stage_dir: str) -> DataFrame:
         d = os.path.join(stage_dir, SIDE_DIR)
@@ -582,18 +591,25 @@ class SideRows:
 
     def rows(self, stage_dir: str, cancel: threading.Event) -> DataFrame:
         """The side rows (transforms.SMALL_ROWS), once every partition's
-        file is written; taskwrite.Cancelled when @cancel is set first
-        (the plays job failed)."""
+        file is written; taskwrite.Cancelled when @cancel is set first (a
+        table's job failed, or the run was interrupted), RuntimeError when
+        the plays job ended without writing them all."""
         with self._lock:
             if self._rows is None:
                 d = os.path.join(stage_dir, SIDE_DIR)
                 n = len(self.logs.parts)
                 missing = set(range(n))
                 while True:
+                    ended = self.plays_ended.is_set()  # before the look
                     missing = {i for i in missing if not os.path.exists(
                         os.path.join(d, taskside.side_name(i)))}
                     if not missing:
                         break
+                    if ended:
+                        raise RuntimeError(
+                            f"sparkify: the plays job ended without the "
+                            f"users and rejects of {len(missing)} of {n} "
+                            f"input partitions in {d}")
                     if cancel.wait(SIDE_POLL_S):
                         raise taskwrite.Cancelled("users and rejects")
 
@@ -605,8 +621,10 @@ class SideRows:
                             ts.read_side(d, range(n)))
                 # One task: a few rows per user and partition, and the
                 # rejects; it keeps the latest record of each user.
+                # Cached: the users and the quarantine job read them.
                 self._rows = part_ids(self.spark, 1).mapInArrow(
-                    run, transforms.SMALL_ROWS)
+                    run, transforms.SMALL_ROWS).persist(
+                        StorageLevel.MEMORY_AND_DISK)
             return self._rows
 
 
@@ -830,7 +848,8 @@ def run(spark: SparkSession, song_root: str, log_root: str,
                 for n in ("songs", "artists", "users", "_quarantine")]
             jobs.insert(1, taskwrite.TableJob(
                 "songplays", song_rows, prepare=prepare,
-                outputs=("songplays", "time")))
+                outputs=("songplays", "time"),
+                finished=side.plays_ended if side is not None else None))
             taskwrite.write_tables(local, jobs, timings)
         else:
             assert plays is not None  # no side rows without task writes
@@ -843,6 +862,8 @@ def run(spark: SparkSession, song_root: str, log_root: str,
             tables["time"] = transforms.time_table(rows)
             spark_writes(tables, lake, timings)
     finally:
+        if side is not None:
+            side.close()
         for df in persisted:
             df.unpersist()
         for bc in dims:

@@ -263,28 +263,46 @@ def users_and_rejects(batches: Iterable[pa.RecordBatch]
     reader gives only rejects and each file's latest record per user
     (_native.ROWS_USERS: the same result from ~1/12 of L1's rows, none of
     the others built); any event rows will do."""
-    state: List[pa.RecordBatch] = []
-    n = 0
-    kept = 0  # rows the last reduction kept
+    users = LatestUsers()
     for b in batches:
-        b = b.select(list(SMALL_COLS))
-        bad = b.filter(pc.is_valid(b.column("reason")))
+        bad = users.add(b)
         if bad.num_rows:
             yield bad
-        r = b.filter(pc.is_null(b.column("reason")))
-        if not r.num_rows:
-            continue
-        state.append(r)
-        n += r.num_rows
-        # Reduce when the rows held double what the last reduction kept
-        # (at least USER_STATE_ROWS): with many users a reduction keeps
-        # many rows, and reducing after every batch would be quadratic.
-        if n >= max(USER_STATE_ROWS, 2 * kept):
-            reduced = _latest(pa.Table.from_batches(state)).to_batches()
-            state, n = list(reduced), sum(x.num_rows for x in reduced)
-            kept = n
-    if state:
-        yield from _latest(pa.Table.from_batches(state)).to_batches()
+    yield from users.rows()
+
+
+class LatestUsers:
+    """users_and_rejects as a sink: add() takes event rows (any columns
+    with SMALL_COLS), keeps their records and gives back their rejects;
+    rows() gives the latest record per user of all rows added. At most
+    about USER_STATE_ROWS records are held besides one per user."""
+
+    def __init__(self) -> None:
+        self._state: List[pa.RecordBatch] = []
+        self._n = 0
+        self._kept = 0  # rows the last reduction kept
+
+    def add(self, b: pa.RecordBatch) -> pa.RecordBatch:
+        b = b.select(list(SMALL_COLS))
+        reason = b.column("reason")
+        r = b.filter(pc.is_null(reason))
+        if r.num_rows:
+            self._state.append(r)
+            self._n += r.num_rows
+            # Reduce when the rows held double what the last reduction
+            # kept (at least USER_STATE_ROWS): with many users a reduction
+            # keeps many rows, and reducing after every batch would be
+            # quadratic.
+            if self._n >= max(USER_STATE_ROWS, 2 * self._kept):
+                reduced = _latest(
+                    pa.Table.from_batches(self._state)).to_batches()
+                self._state = list(reduced)
+                self._n = self._kept = sum(x.num_rows for x in reduced)
+        return b.filter(pc.is_valid(reason))
+
+    def rows(self) -> Iterator[pa.RecordBatch]:
+        if self._state:
+            yield from _latest(pa.Table.from_batches(self._state)).to_batches()
 
 
 def side_name(part: int) -> str:
@@ -327,13 +345,15 @@ class SideFile:
         os.replace(self.tmp, self.final)
 
     def abort(self) -> None:
+        """Remove the temporary; errors of closing it (after a failed
+        write or commit) are not the cause and are dropped."""
+        import contextlib
         import os
-        try:
-            self._writer.close()
-        finally:
-            self._file.close()
-            if os.path.exists(self.tmp):
-                os.unlink(self.tmp)
+        for close in (self._writer.close, self._file.close):
+            with contextlib.suppress(Exception):
+                close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
 
 
 def write_side(folder: str, part: int, schema: pa.Schema,

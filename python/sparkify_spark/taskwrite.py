@@ -367,7 +367,8 @@ class TableJob:
     yields their MANIFEST rows; @df then gives only the session. With
     @later, the rows are later(staging folder, cancel), called in the
     job's thread (it may wait for rows another job makes, and raises
-    Cancelled once cancel is set); @df then has their schema."""
+    Cancelled once cancel is set); @df then has their schema. @finished,
+    when given, is set once the job has ended, however it ended."""
     name: str
     df: DataFrame
     partitions: List[str] = field(default_factory=list)
@@ -375,6 +376,7 @@ class TableJob:
     prepare: Optional[Callable[[str, str], Tuple[DataFrame, MapFn]]] = None
     outputs: Tuple[str, ...] = ()
     later: Optional[Later] = None
+    finished: Optional[threading.Event] = None  # set when the job ends
 
     @property
     def tables(self) -> Tuple[str, ...]:
@@ -612,6 +614,15 @@ def _run_job(job: TableJob, stage_table: str, run_id: str,
     cancels): the table's rows into staged files; the manifest. Not
     started once @cancel is set (cancelJobGroup stops only running
     jobs)."""
+    try:
+        return _run_job_once(job, stage_table, run_id, cancel)
+    finally:
+        if job.finished is not None:
+            job.finished.set()
+
+
+def _run_job_once(job: TableJob, stage_table: str, run_id: str,
+                  cancel: threading.Event) -> pa.Table:
     df = job.df
     sc = df.sparkSession.sparkContext
     sc.setJobGroup(run_id, f"sparkify: write {job.name}",

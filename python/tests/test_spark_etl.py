@@ -212,6 +212,36 @@ def test_split_read_fails_cleanly(spark: object, sparkify: Path,
     assert sorted(str(p.relative_to(lake)) for p in lake.rglob("*")) == before
 
 
+def test_side_rows_never_wait_forever(spark: object, tmp_path: Path) -> None:
+    """The users and quarantine jobs' wait for the split read's side files
+    ends: Cancelled once a job failed, an error naming the folder when the
+    plays job ended without writing them all, the rows once all are there."""
+    import threading
+    from sparkify_spark import taskside, taskwrite
+    ss.make_fixture(tmp_path / "in")
+    logs = job.LocalInputs(
+        spark, str(tmp_path / "in" / "log_data"),  # type: ignore[arg-type]
+        "shown")
+    stage = tmp_path / "stage"
+    (stage / job.SIDE_DIR).mkdir(parents=True)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(taskwrite.Cancelled):
+        job.SideRows(spark,  # type: ignore[arg-type]
+                     logs).rows(str(stage), cancel)
+    side = job.SideRows(spark, logs)  # type: ignore[arg-type]
+    side.plays_ended.set()
+    with pytest.raises(RuntimeError, match="ended without"):
+        side.rows(str(stage), threading.Event())
+    schema = _native.read_records(_native.EVENTS, b"", "-",
+                                  columns=taskside.SMALL_COLS).schema
+    for i in range(len(logs.parts)):
+        taskside.write_side(str(stage / job.SIDE_DIR), i, schema, [])
+    rows = side.rows(str(stage), threading.Event())
+    assert rows.count() == 0
+    side.close()
+
+
 def test_workers_freeze_their_modules(spark: object) -> None:
     """A Python worker that imports the package moves what it holds out of
     the cyclic collector's reach (sparkify_spark/__init__.py); the driver,

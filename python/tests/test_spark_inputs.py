@@ -253,7 +253,7 @@ def test_one_task_per_pack(spark: object) -> None:
 
 
 @pytest.mark.parametrize("min_bytes,split,cached", [
-    (0, False, [transforms.SMALL_ROWS]), (0, True, []),
+    (0, False, [transforms.SMALL_ROWS]), (0, True, [transforms.SMALL_ROWS]),
     (1 << 40, True, [transforms.EVENT_ROWS])])
 def test_logs_cached_only_when_small(spark: object, sparkify: Path,
                                      tmp_path: Path,
@@ -262,9 +262,9 @@ def test_logs_cached_only_when_small(spark: object, sparkify: Path,
                                      cached: List[Any]) -> None:
     """Local logs of REPARSE_MIN_BYTES or more are not cached: a split
     reader parses them once and leaves users and rejects in the staging
-    (job.SideRows), or each of two readers parses them again in C and only
-    the small rows of users and the quarantine are cached; smaller logs
-    are cached whole. All give the native engine's lake."""
+    (job.SideRows), or each of two readers parses them again in C; either
+    way only the small rows of users and the quarantine are cached.
+    Smaller logs are cached whole. All give the native engine's lake."""
     make_tree(tmp_path / "in", links=False)
     songs, logs = str(tmp_path / "in" / "song_data"), \
         str(tmp_path / "in" / "log_data")

@@ -5,6 +5,7 @@ song match and its tie-breaks, the time table's start times, each user's
 latest record and every reject, whatever the chunk sizes."""
 from __future__ import annotations
 
+import json
 import random
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -357,7 +358,8 @@ def test_native_users_rows() -> None:
             lines.append(b"{bad")
             continue
         ev = {"ts": 1542837400000 + rnd.randint(0, 50),
-              "sessionId": rnd.randint(0, 2), "itemInSession": rnd.randint(0, 2),
+              "sessionId": rnd.randint(0, 2),
+              "itemInSession": rnd.randint(0, 2),
               "userId": str(rnd.randint(1, 40)) if i % 31 else "",
               "page": rnd.choice(["NextSong", "Home"]),
               "firstName": rnd.choice(["Ann", "Bo\u00e9", "C\"d"]) + str(i),
@@ -446,6 +448,67 @@ def test_side_files(tmp_path: Any) -> None:
         [ts.side_name(0), ts.side_name(3)]
     with pytest.raises(FileNotFoundError):
         list(ts.read_side(str(tmp_path), [5]))
+
+
+def test_split_reader_task(tmp_path: Any) -> None:
+    """job.read_split_files's task function outside Spark: the blobs of
+    the plays reader (read_files with ROWS_PLAYS and _order) and, per
+    partition, a side file holding what users_and_rejects gives over the
+    ROWS_USERS rows; a file failing midway leaves no side file behind."""
+    from sparkify_spark import _native, job
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    rnd = random.Random(4)
+    for d in range(3):
+        lines = []
+        for i in range(400):
+            if i % 50 == 7:
+                lines.append(b"{broken")
+                continue
+            lines.append(json.dumps({
+                "ts": 1542837400000 + d * 86400000 + i * 1000,
+                "page": rnd.choice(["NextSong", "Home"]), "sessionId": 1,
+                "itemInSession": i, "userId": str(rnd.randint(1, 30)),
+                "firstName": f"n{d}-{i}", "song": "s", "artist": "a",
+                "length": 1.0}).encode())
+        (logs / f"day{d}.json").write_bytes(b"\n".join(lines))
+    files = _native.list_files(str(logs))
+    parts = [files[:2], files[2:]]
+    ordinals = [[0, 1], [2]]
+    side = tmp_path / "side"
+    side.mkdir()
+    ids = pa.record_batch([pa.array([0, 1], pa.int64())], names=["id"])
+
+    def blobs(fn: Any) -> List[Dict[str, Any]]:
+        out = pa.Table.from_batches(list(fn(iter([ids]))))
+        return [{k: v for k, v in r.items() if k != "blob"} |
+                {"plays": pa.ipc.open_stream(r["blob"]).read_all()
+                 .to_pylist()} for r in out.to_pylist()]
+    got = blobs(job.read_split_files(str(logs), "shown", parts, ordinals,
+                                     str(side)))
+    want = blobs(job.read_files(_native.EVENTS, str(logs), "shown", parts,
+                                ts.ordered_play_blobs, ordinals,
+                                ts.PLAY_READ, _native.ROWS_PLAYS))
+    assert got == want and got
+    for i, p in enumerate(parts):
+        rows = pa.Table.from_batches(list(ts.read_side(str(side), [i])))
+        ref = pa.Table.from_batches(list(ts.users_and_rejects(
+            b for rel, _ in p for b in _native.read_file(
+                _native.EVENTS, logs / rel.decode(), "shown/" + rel.decode(),
+                columns=ts.SMALL_COLS, rows=_native.ROWS_USERS))))
+        assert rows.sort_by("rec").to_pylist() == \
+            ref.sort_by("rec").to_pylist()
+        assert rows.filter(rows["reason"].is_valid()).num_rows == 8 * len(p)
+
+    # a partition whose second file is gone: the task fails, no side file
+    gone = tmp_path / "side2"
+    gone.mkdir()
+    bad = [files[:1] + [(b"nope.json", 1)]]
+    fn = job.read_split_files(str(logs), "shown", bad, [[0, 1]], str(gone))
+    with pytest.raises(_native.LakeError, match="nope.json"):
+        list(fn(iter([pa.record_batch([pa.array([0], pa.int64())],
+                                      names=["id"])])))
+    assert list(gone.iterdir()) == []
 
 
 class _Bc:
