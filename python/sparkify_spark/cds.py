@@ -31,8 +31,9 @@ renamed into place read-only: a reader never maps a partial or unusable
 file. It lives in the user's cache (SPARKIFY_CACHE, else
 $XDG_CACHE_HOME/sparkify or ~/.cache/sparkify). The JVM runs what the
 archive holds, so an archive, or a folder, that another user could write
-(or a symlink) is neither used nor made. Old archives (another JVM or
-Spark) are left in the cache (~180 MB each)."""
+(or a symlink) is neither used nor made. Making one prunes the cache to
+the KEEP most recent archives (another JVM, Spark or venv; ~180 MB
+each), skipping any whose maker is at work."""
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -49,6 +51,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 ENV_SWITCH = "SPARKIFY_CDS"  # "0": never use or make an archive
+KEEP = 3  # archives left in the cache after making one (prune)
+_NAME = re.compile(r"spark-driver-[0-9a-f]{16}\.jsa")
 _DUMP_ENV = "_SPARKIFY_CDS_DUMP"  # set in the training child only
 
 
@@ -189,10 +193,46 @@ def make(force: bool = False, quiet: bool = False) -> Optional[Path]:
             for f in (tmp, cp_file):
                 if f.exists():
                     f.unlink()
+    removed = prune(path)
     if not quiet:
         print(f"sparkify: class archive {path} "
-              f"({path.stat().st_size >> 20} MiB)", file=sys.stderr)
+              f"({path.stat().st_size >> 20} MiB)"
+              + (f"; {len(removed)} old one(s) removed" if removed else ""),
+              file=sys.stderr)
     return path
+
+
+def prune(current: Path, keep: int = KEEP) -> list:
+    """Remove the archives in @current's folder beyond the @keep most
+    recently made (@current always stays), with their lock files; only
+    this user's regular files named as archive_path() names them, and
+    only those whose lock no maker holds (taken without waiting, held
+    while they go). A JVM that maps one keeps its pages. Returns the paths
+    removed."""
+    folder = current.parent
+    if not _owned(folder, stat.S_IFDIR):
+        return []
+    found = []
+    for f in folder.iterdir():
+        if _NAME.fullmatch(f.name) and f != current and \
+                _owned(f, stat.S_IFREG):
+            found.append((f.lstat().st_mtime_ns, f))
+    found.sort(reverse=True)
+    removed = []
+    for _, f in found[max(keep - 1, 0):]:
+        lock_path = f.with_name(f.name + ".lock")
+        try:
+            with open(lock_path, "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # being made again: leave it
+                f.unlink()
+                lock_path.unlink()
+        except OSError:
+            continue
+        removed.append(f)
+    return removed
 
 
 # A few records of each kind: enough for every stage of both engines.

@@ -152,6 +152,35 @@ def test_make_is_atomic(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cds.make(force=True, quiet=True) == path and len(runs.dumps) == 2
 
 
+def test_make_prunes_old_archives(cache: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Making an archive leaves the KEEP most recent ones (the new one
+    among them) and their locks; older ones go, except one whose maker is
+    at work (its lock held) and files not named as archives."""
+    import fcntl
+    import os
+    path = cds.archive_path()
+    if path is None:
+        pytest.skip("no java here")
+    monkeypatch.setattr(cds.subprocess, "run", FakeRuns())
+    cache.mkdir(mode=0o700)
+    old = [cache / f"spark-driver-{i:016x}.jsa" for i in range(5)]
+    for age, f in enumerate(old):  # old[0] the newest
+        f.write_bytes(b"old")
+        f.with_name(f.name + ".lock").write_bytes(b"")
+        os.utime(f, (1e9 - age, 1e9 - age))
+    other = cache / "s3proxy.jar"
+    other.write_bytes(b"jar")
+    os.utime(other, (1.0, 1.0))
+    with open(old[3].with_name(old[3].name + ".lock"), "a") as busy:
+        fcntl.flock(busy, fcntl.LOCK_EX)
+        assert cds.make(quiet=True) == path
+    left = sorted(p.name for p in cache.iterdir())
+    want = [path, *old[:cds.KEEP - 1], old[3]]
+    assert left == sorted([p.name for p in want] +
+                          [p.name + ".lock" for p in want] + [other.name])
+
+
 @pytest.mark.parametrize("train_rc,java_rc,class_path,msg", [
     (1, 0, True, "boom"), (0, 1, True, "does not map"),
     (0, 0, False, "failed")])
