@@ -973,7 +973,7 @@ static lake_status split_emit(stream_priv *p)
         memset(&rej, 0, sizeof(rej));
         rej.line = k.line;
         memcpy(rej.reason, k.reason, sizeof(rej.reason));
-        rej.raw.ptr = p->kept_raw.data + k.raw_off;
+        rej.raw.ptr = k.raw_len ? p->kept_raw.data + k.raw_off : "";
         rej.raw.len = k.raw_len;
         LAKE_TRY(put_reject(&p->ubb, p->source, p->source_len, k.rec, &rej));
         p->kept_emitted++;
