@@ -19,7 +19,9 @@ part. pyarrow's kernels do the same work on whole columns.
   item_in_session, source, rec). The order is total ((source, rec) names
   one record), so the latest of the tasks' latest events is the latest
   event: Spark's aggregation across tasks then sees a few rows per user
-  and task instead of every event.
+  and task instead of every event. LatestUsers is the same as a sink.
+- SideFile, read_side: a split read's users and rejects of one input
+  partition, as an Arrow IPC file in the run's staging (job.SideRows).
 - hour_plays, songplays: after Spark has partitioned the blobs by day and
   sorted each partition by hour, hour_plays reads them back as tables of
   whole hours (~CHUNK_ROWS plays), and one pass over each keeps the first
@@ -32,8 +34,8 @@ part. pyarrow's kernels do the same work on whole columns.
   pass holds one chunk, the task also the Arrow batch of blobs Spark gave
   it.
 
-Every function here is a pure function of Arrow data; transforms.py has
-the Spark side, job.py puts them together."""
+Every function here but the side files' is a pure function of Arrow
+data; transforms.py has the Spark side, job.py puts them together."""
 from __future__ import annotations
 
 from typing import (Any, Iterable, Iterator, List, Optional, Sequence,
