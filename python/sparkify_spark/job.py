@@ -440,6 +440,9 @@ LOCAL_INPUTS_CONF = "spark.sparkify.localInputs"
 # without, 26.4 s with). Remote logs are always cached (one fetch). The
 # bound lies between those two measured sizes; it is not tuned.
 REPARSE_MIN_BYTES = 256 << 20
+# The same bound for one run (bytes; e.g. 0 to read small local logs the
+# way large ones are read).
+REPARSE_CONF = "spark.sparkify.reparseMinBytes"
 
 FileEntry = Tuple[bytes, int]  # (path relative to the root, size on disk)
 
@@ -768,10 +771,12 @@ def songs_dim(spark: SparkSession, last_songs: DataFrame) -> Any:
 
 
 def run(spark: SparkSession, song_root: str, log_root: str,
-        lake: str) -> Dict[str, float]:
+        lake: str, how: Optional[Dict[str, str]] = None) -> Dict[str, float]:
     """The whole ETL; returns seconds per step (with task-side writes the
     tables are written concurrently: each figure is when that table's
-    files were all written, counted from the start of the writes)."""
+    files were all written, counted from the start of the writes). @how,
+    when given, gets "logs": how the logs were read ("cached", "split" or
+    "two readers")."""
     timings: Dict[str, float] = {}
     t0 = time.perf_counter()
     for k in RUNTIME_CONF:
@@ -788,18 +793,21 @@ def run(spark: SparkSession, song_root: str, log_root: str,
     local = task_writes(spark, lake)
     side: Optional[SideRows] = None
     plays: Optional[DataFrame] = None
-    if logs is None or logs.bytes < REPARSE_MIN_BYTES:
+    reparse_min = int(spark.conf.get(REPARSE_CONF, str(REPARSE_MIN_BYTES)))
+    if logs is None or logs.bytes < reparse_min:
         event_rows = event_rows.persist(StorageLevel.MEMORY_AND_DISK)
         persisted.append(event_rows)
         plays = transforms.plays(event_rows)
         users_from = transforms.records(event_rows)
         event_rejects = transforms.rejects(event_rows)
+        logs_read = "cached"
     elif local is not None and SPLIT_READ:
         # One parse (SideRows): the plays job's readers are made in its
         # thread, the users and quarantine wait for their side rows.
         side = SideRows(spark, logs)
         users_from = transforms.records(side.placeholder)
         event_rejects = transforms.rejects(side.placeholder)
+        logs_read = "split"
     else:
         # Two readers of the same files, each keeping in the task what
         # its tables need (taskside.py): the plays, and the few rows of
@@ -816,6 +824,9 @@ def run(spark: SparkSession, song_root: str, log_root: str,
         persisted.append(small)
         users_from = transforms.records(small)
         event_rejects = transforms.rejects(small)
+        logs_read = "two readers"
+    if how is not None:
+        how["logs"] = logs_read
     timings["list"] = time.perf_counter() - t  # both roots, on the driver
     tables = transforms.star_schema(song_rows, users_from, event_rejects)
     n_plays = play_partitions(spark.sparkContext.defaultParallelism,
@@ -932,10 +943,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         extra[k] = v
     spark = build_session(a.master, extra=extra)
     try:
-        timings = run(spark, a.songs, a.logs, a.lake)
+        how: Dict[str, str] = {}
+        timings = run(spark, a.songs, a.logs, a.lake, how)
     finally:
         spark.stop()
-    print("sparkify_spark: " + ", ".join(
+    print(f"sparkify_spark: logs read {how.get('logs')}; " + ", ".join(
         f"{k} {v:.2f}s" for k, v in timings.items()), file=sys.stderr)
     return 0
 

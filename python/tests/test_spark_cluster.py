@@ -171,3 +171,46 @@ def test_cluster_spark_submit_equals_native(cluster: dict,
         assert manifest["committer"] == "magic", manifest
         assert manifest["filenames"], manifest
     assert s3_tool(build_dir, env, "uploads", BUCKET).strip() == b""
+
+
+def test_cluster_split_read_equals_native(cluster: dict, sparkify: Path,
+                                          build_dir: Path,
+                                          tmp_path: Path) -> None:
+    """Local logs read once (job.SideRows) on the 2-worker cluster: inputs
+    and lake on a disk every executor sees (the opt-ins), the logs counted
+    as large (spark.sparkify.reparseMinBytes=0). The side files come from
+    executor processes, the driver waits for them: the lake equals the
+    native one."""
+    local_in = tmp_path / "in"
+    ss.make_fixture(local_in)
+    zip_path = job.package_zip(tmp_path / job.ZIP_NAME)
+    venv_python = sys.executable
+    env = dict(os.environ, PYSPARK_PYTHON=venv_python,
+               SPARK_LOCAL_IP="127.0.0.1")
+    env.pop("PYTHONPATH", None)
+    env.pop("LAKE_LIB", None)
+    lake = tmp_path / "lake"
+    cmd = [str(Path(venv_python).parent / "spark-submit"),
+           "--master", cluster["url"],
+           "--conf", "spark.driver.host=127.0.0.1",
+           "--conf", "spark.executor.memory=1g",
+           "--conf", f"spark.pyspark.python={venv_python}",
+           "--conf", f"{job.LOCAL_INPUTS_CONF}=true",
+           "--conf", f"{job.TASK_WRITE_CONF}=true",
+           "--conf", f"{job.REPARSE_CONF}=0",
+           "--files", str(build_dir / "liblake.so"),
+           "--py-files", str(zip_path),
+           str(ss.ROOT / "python" / "sparkify_spark" / "job.py"),
+           str(local_in), str(lake)]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                       check=False, timeout=600)
+    assert r.returncode == 0, r.stderr[-4000:]
+    # spark-submit passes the driver's stderr on to its stdout
+    assert "sparkify_spark: logs read split;" in r.stdout + r.stderr
+    native = tmp_path / "native"
+    ss.native_etl(sparkify, str(local_in / "song_data"),
+                  str(local_in / "log_data"), native)
+    counts = ss.assert_lakes_equal(native, lake)
+    assert counts["songplays"] > 0 and counts["quarantined"] > 0
+    assert not (lake / "_staging").exists() or \
+        not any((lake / "_staging").iterdir())
