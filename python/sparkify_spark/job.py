@@ -615,6 +615,10 @@ class SideRows:
                     if not missing:
                         break
                     if ended:
+                        # A failed plays job sets cancel a moment later
+                        # (taskwrite._run_all): then it is not this error.
+                        if cancel.wait(1.0):
+                            raise taskwrite.Cancelled("users and rejects")
                         raise RuntimeError(
                             f"sparkify: the plays job ended without the "
                             f"users and rejects of {len(missing)} of {n} "
