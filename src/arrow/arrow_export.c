@@ -1179,6 +1179,22 @@ static void stream_abandon(stream_priv *p)
     stream_release(&tmp);
 }
 
+/* Hand @p p to @p out as a stream with these callbacks. */
+static void stream_export(stream_priv *p,
+                          struct ArrowArrayStream *out,
+                          int (*get_schema)(struct ArrowArrayStream *,
+                                            struct ArrowSchema *),
+                          int (*get_next)(struct ArrowArrayStream *,
+                                          struct ArrowArray *))
+{
+    memset(out, 0, sizeof(*out));
+    out->get_schema = get_schema;
+    out->get_next = get_next;
+    out->get_last_error = stream_last_error;
+    out->release = stream_release;
+    out->private_data = p;
+}
+
 /* Start reading @p p's input and hand the stream to @p out; on failure
  * release @p p. */
 static lake_status stream_start(stream_priv *p,
@@ -1194,12 +1210,7 @@ static lake_status stream_start(stream_priv *p,
                              p->kind == LAKE_ARROW_SONGS ? LAKE_REC_SONG
                                                          : LAKE_REC_EVENT,
                              p->input.data, p->input.len);
-    memset(out, 0, sizeof(*out));
-    out->get_schema = stream_get_schema;
-    out->get_next = stream_get_next;
-    out->get_last_error = stream_last_error;
-    out->release = stream_release;
-    out->private_data = p;
+    stream_export(p, out, stream_get_schema, stream_get_next);
     return LAKE_OK;
 }
 
@@ -1243,6 +1254,27 @@ lake_status lake_arrow_read_records(lake_arrow_kind kind,
     return stream_start(p, out, err);
 }
 
+/* stream_new() for the local file @p path, its bytes read (as the native
+ * engine reads them: gzip by name); nothing is left on failure. */
+static lake_status file_stream_new(lake_arrow_kind kind,
+                                   const char *path,
+                                   const char *source,
+                                   const lake_arrow_opts *opts,
+                                   stream_priv **out,
+                                   lake_error *err)
+{
+    stream_priv *p = NULL;
+    LAKE_TRY(stream_new(kind, source ? source : path, opts, &p, err));
+    const lake_status rc = lake_read_file(
+        path, opts && opts->max_bytes ? opts->max_bytes : 0, &p->input, err);
+    if (rc != LAKE_OK) {
+        stream_abandon(p);
+        return rc;
+    }
+    *out = p;
+    return LAKE_OK;
+}
+
 lake_status lake_arrow_read_file(lake_arrow_kind kind,
                                  const char *path,
                                  const char *source,
@@ -1255,13 +1287,7 @@ lake_status lake_arrow_read_file(lake_arrow_kind kind,
                               "arrow: read file: NULL argument");
     out->release = NULL;
     stream_priv *p = NULL;
-    LAKE_TRY(stream_new(kind, source ? source : path, opts, &p, err));
-    const lake_status rc = lake_read_file(
-        path, opts && opts->max_bytes ? opts->max_bytes : 0, &p->input, err);
-    if (rc != LAKE_OK) {
-        stream_abandon(p);
-        return rc;
-    }
+    LAKE_TRY(file_stream_new(kind, path, source, opts, &p, err));
     return stream_start(p, out, err);
 }
 
@@ -1289,22 +1315,11 @@ lake_status lake_arrow_read_file_split(const char *path,
                               "columns", (unsigned long long)user_columns,
                               (int)EC_COUNT);
     stream_priv *p = NULL;
-    LAKE_TRY(stream_new(LAKE_ARROW_EVENTS, source ? source : path, opts, &p,
-                        err));
+    LAKE_TRY(file_stream_new(LAKE_ARROW_EVENTS, path, source, opts, &p, err));
     p->split = true;
     bb_init(&p->ubb, p->alloc, LAKE_ARROW_EVENTS, user_columns);
-    lake_status rc = lake_read_file(path, opts->max_bytes, &p->input, err);
-    if (rc != LAKE_OK) {
-        stream_abandon(p);
-        return rc;
-    }
     LAKE_TRY(stream_start(p, plays, err)); /* it releases p on failure */
     p->refs = 2;
-    memset(users, 0, sizeof(*users));
-    users->get_schema = users_get_schema;
-    users->get_next = users_get_next;
-    users->get_last_error = stream_last_error;
-    users->release = stream_release;
-    users->private_data = p;
+    stream_export(p, users, users_get_schema, users_get_next);
     return LAKE_OK;
 }

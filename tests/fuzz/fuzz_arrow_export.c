@@ -182,23 +182,16 @@ static size_t expected(const rows *all, lake_arrow_rows m, const row **want)
         if (x->reject)
             continue;
         bool latest = true;
-        for (size_t j = i + 1; j < all->n && latest; j++) {
+        for (size_t j = 0; j < all->n && latest; j++) {
             const row *y = &all->v[j];
-            if (y->reject || y->user_id != x->user_id)
+            if (j == i || y->reject || y->user_id != x->user_id)
                 continue;
+            /* an equal key: the one later in input wins */
             latest = y->ts != x->ts ? y->ts < x->ts
                      : y->session_id != x->session_id
                          ? y->session_id < x->session_id
-                         : y->item < x->item;
-        }
-        for (size_t j = 0; j < i && latest; j++) {
-            const row *y = &all->v[j];
-            if (y->reject || y->user_id != x->user_id)
-                continue;
-            latest = y->ts != x->ts ? y->ts < x->ts
-                     : y->session_id != x->session_id
-                         ? y->session_id < x->session_id
-                         : y->item <= x->item;
+                     : y->item != x->item ? y->item < x->item
+                                          : j < i;
         }
         if (latest)
             want[n++] = x;

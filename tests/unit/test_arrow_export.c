@@ -111,6 +111,16 @@ static size_t col_of(lake_arrow_kind kind, const char *name)
     return 0;
 }
 
+/* lake_arrow_opts.columns for the @p n columns @p names of @p kind. */
+static uint64_t mask_of(lake_arrow_kind kind, const char *const *names,
+                        size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m |= (uint64_t)1 << col_of(kind, names[i]);
+    return m;
+}
+
 static struct ArrowArrayStream open_text(lake_arrow_kind kind,
                                          const char *text,
                                          const char *source,
@@ -312,8 +322,7 @@ static void test_arrow__columns_and_plays(void **state)
     const lake_arrow_kind k = LAKE_ARROW_EVENTS;
     const char *keep[] = {"rec", "user_id", "songplay_id", "hour"};
     lake_arrow_opts opts = {0};
-    for (size_t i = 0; i < 4; i++)
-        opts.columns |= (uint64_t)1 << col_of(k, keep[i]);
+    opts.columns = mask_of(k, keep, 4);
     opts.rows = LAKE_ARROW_ROWS_PLAYS;
     struct ArrowArrayStream s = open_text(k, events_text, "e.json", &opts);
     struct ArrowSchema sc;
@@ -493,8 +502,7 @@ static void test_arrow__users_rows(void **state)
      * not built */
     const char *keep[] = {"rec", "user_id", "first_name", "hour"};
     opts = (lake_arrow_opts){0};
-    for (size_t i = 0; i < 4; i++)
-        opts.columns |= (uint64_t)1 << col_of(k, keep[i]);
+    opts.columns = mask_of(k, keep, 4);
     opts.rows = LAKE_ARROW_ROWS_USERS;
     struct ArrowArrayStream s = open_text(k, users_text, "u.json", &opts);
     struct ArrowArray a;
@@ -746,13 +754,10 @@ static void test_arrow__split(void **state)
     opts.rows = LAKE_ARROW_ROWS_PLAYS;
     opts.batch_rows = 2;
     const char *play_cols[] = {"rec", "ts", "songplay_id", "hour", "song"};
-    for (size_t i = 0; i < 5; i++)
-        opts.columns |= (uint64_t)1 << col_of(k, play_cols[i]);
+    opts.columns = mask_of(k, play_cols, 5);
     const char *user_cols[] = {"source", "rec", "user_id", "first_name",
                                "level", "line", "reason", "raw"};
-    uint64_t ucols = 0;
-    for (size_t i = 0; i < 8; i++)
-        ucols |= (uint64_t)1 << col_of(k, user_cols[i]);
+    const uint64_t ucols = mask_of(k, user_cols, 8);
     lake_arrow_opts uopts = opts;
     uopts.rows = LAKE_ARROW_ROWS_USERS;
     uopts.columns = ucols;
